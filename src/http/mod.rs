@@ -1,0 +1,1 @@
+//! The HTTP surface: feeds, index, staff API, health and metrics.

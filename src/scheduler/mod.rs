@@ -1,0 +1,1 @@
+//! When things happen: embargo deadlines and the render loop.

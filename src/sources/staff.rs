@@ -1,0 +1,1 @@
+//! Staff-written news: validation and sanitizing of admin API input.

@@ -1,0 +1,1 @@
+//! Upstream feeds: fetch (polite HTTP client), parse and normalize, poll.

@@ -1,0 +1,101 @@
+//! The store: every durable fact of the daemon behind narrow async traits.
+//!
+//! Owns: persistence of news items, upstream source state and the schema
+//! version, with the guarantee that a method that returns `Ok` has flushed its
+//! write to disk ("durable before acknowledged"). The embedded sled backend
+//! lives in [`sled`]; a PostgreSQL backend implements the same traits.
+//! Does not own: what the data means (model) or when it is written (callers).
+
+pub mod sled;
+
+use crate::model::{ItemId, NewsItem, SourceState};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The on-disk store was written by a newer release.
+    #[error(
+        "the store at {path} has schema version {found}, newer than the {supported} this build understands; run a newer musharaka or restore a backup"
+    )]
+    TooNew {
+        /// Store path.
+        path: String,
+        /// Version found.
+        found: u32,
+        /// Version supported.
+        supported: u32,
+    },
+    /// The backend failed (I/O, corruption).
+    #[error("store backend: {0}")]
+    Backend(String),
+    /// A stored record could not be decoded.
+    #[error("corrupt record in {tree}: {detail}")]
+    Corrupt {
+        /// Which tree.
+        tree: &'static str,
+        /// What failed.
+        detail: String,
+    },
+    /// The item does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A concurrent writer changed the record first.
+    #[error("conflict: the record changed concurrently")]
+    Conflict,
+}
+
+/// What an upstream upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    /// A new item was stored.
+    Inserted,
+    /// An existing item changed and was updated in place.
+    Updated,
+    /// The entry was already stored unchanged.
+    Unchanged,
+}
+
+/// News items.
+#[async_trait]
+pub trait NewsRepo: Send + Sync {
+    /// Store a new item (durably).
+    async fn insert_news(&self, item: &NewsItem) -> Result<(), StoreError>;
+    /// Replace an item whose revision is `item.revision - 1` (durably).
+    async fn update_news(&self, item: &NewsItem) -> Result<(), StoreError>;
+    /// One item, retracted ones included.
+    async fn get_news(&self, id: ItemId) -> Result<Option<NewsItem>, StoreError>;
+    /// Every item, retracted ones included, newest publication first.
+    async fn all_news(&self) -> Result<Vec<NewsItem>, StoreError>;
+    /// Insert or update an upstream entry, keyed by (source, entry key):
+    /// stored once across polls, updated in place when its content hash
+    /// changed. The `id`, `created_at` and `revision` of an existing item are kept.
+    async fn upsert_upstream(&self, item: NewsItem) -> Result<(Upsert, NewsItem), StoreError>;
+}
+
+/// Upstream source state.
+#[async_trait]
+pub trait SourceRepo: Send + Sync {
+    /// The state of one source.
+    async fn source_state(&self, id: &str) -> Result<Option<SourceState>, StoreError>;
+    /// Save the state of one source (durably).
+    async fn put_source_state(&self, state: &SourceState) -> Result<(), StoreError>;
+    /// Every source's state.
+    async fn all_source_states(&self) -> Result<Vec<SourceState>, StoreError>;
+}
+
+/// Everything the daemon stores.
+#[async_trait]
+pub trait Store: NewsRepo + SourceRepo {
+    /// Flush everything to disk.
+    async fn flush(&self) -> Result<(), StoreError>;
+    /// Schema version on disk.
+    fn schema_version(&self) -> u32;
+}
+
+/// A shared handle to the store.
+pub type DynStore = Arc<dyn Store>;
