@@ -1,1 +1,355 @@
-//! The command line.
+//! The `musharaka` command line: `run`, `check`, and `news add|list|show|retract`,
+//! which talk to the running daemon's admin API.
+//!
+//! The CLI finds the daemon from the same config file (its `http.listen`),
+//! or `--url` / `MUSHARAKA_URL`; the token comes from `MUSHARAKA_TOKEN`,
+//! `--token-file` / `MUSHARAKA_TOKEN_FILE`, or the generated
+//! `<data_dir>/admin.token`.
+
+use crate::config::{self, Config};
+use crate::http::api::news::{NewsList, NewsView};
+use crate::model::{Lang, Localized};
+use crate::sources::staff::{MediaInput, NewsInput};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Musharaka: the portal's e-participation daemon.
+#[derive(Debug, Parser)]
+#[command(name = "musharaka", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon in the foreground.
+    Run {
+        /// Config file.
+        #[arg(long, short, env = "MUSHARAKA_CONFIG", default_value = config::DEFAULT_CONFIG)]
+        config: PathBuf,
+    },
+    /// Validate the config and every channel file; exit 2 on any problem.
+    Check {
+        /// Config file.
+        #[arg(long, short, env = "MUSHARAKA_CONFIG", default_value = config::DEFAULT_CONFIG)]
+        config: PathBuf,
+    },
+    /// Manage staff news on the running daemon.
+    News {
+        /// Which action.
+        #[command(subcommand)]
+        action: NewsAction,
+        /// How to reach the daemon.
+        #[command(flatten)]
+        conn: Connection,
+    },
+}
+
+/// How the CLI reaches the daemon.
+#[derive(Debug, Clone, Args)]
+pub struct Connection {
+    /// Config file (to find the daemon's address and token).
+    #[arg(long, short, global = true, env = "MUSHARAKA_CONFIG", default_value = config::DEFAULT_CONFIG)]
+    pub config: PathBuf,
+    /// Base URL of the daemon, e.g. http://127.0.0.1:8080 (default: from the config).
+    #[arg(long, global = true, env = "MUSHARAKA_URL")]
+    pub url: Option<String>,
+    /// File holding the bearer token (default: `<data_dir>/admin.token`).
+    #[arg(long, global = true, env = "MUSHARAKA_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+/// `news` actions.
+#[derive(Debug, Subcommand)]
+pub enum NewsAction {
+    /// Publish a news item (a future --at is an embargo).
+    Add(AddArgs),
+    /// List news items.
+    List {
+        /// live, embargoed or retracted.
+        #[arg(long)]
+        state: Option<String>,
+        /// staff or upstream.
+        #[arg(long)]
+        origin: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one item as JSON.
+    Show {
+        /// Item id.
+        id: String,
+    },
+    /// Retract an item: it leaves every feed (it is kept, flagged).
+    Retract {
+        /// Item id.
+        id: String,
+    },
+}
+
+/// `news add` arguments.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Arabic title.
+    #[arg(long)]
+    pub title_ar: Option<String>,
+    /// English title.
+    #[arg(long)]
+    pub title_en: Option<String>,
+    /// Arabic body (HTML).
+    #[arg(long)]
+    pub body_ar: Option<String>,
+    /// English body (HTML).
+    #[arg(long)]
+    pub body_en: Option<String>,
+    /// Link to the full story.
+    #[arg(long)]
+    pub link: Option<String>,
+    /// Category (repeatable).
+    #[arg(long = "category")]
+    pub categories: Vec<String>,
+    /// Image URL (JPEG unless --image-type).
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Image MIME type.
+    #[arg(long, default_value = "image/jpeg")]
+    pub image_type: String,
+    /// Video URL (MP4 unless --video-type).
+    #[arg(long)]
+    pub video: Option<String>,
+    /// Video MIME type.
+    #[arg(long, default_value = "video/mp4")]
+    pub video_type: String,
+    /// Author.
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Publication time, RFC 3339 (default now).
+    #[arg(long)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// A CLI failure, with the exit status to use.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad usage or configuration (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The daemon refused or could not be reached (exit 1).
+    #[error("{0}")]
+    Remote(String),
+}
+
+impl CliError {
+    /// Process exit status.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Remote(_) => 1,
+        }
+    }
+}
+
+struct Client {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    fn new(conn: &Connection) -> Result<Client, CliError> {
+        let cfg = Config::load(&conn.config);
+        let base = match (&conn.url, &cfg) {
+            (Some(u), _) => u.trim_end_matches('/').to_string(),
+            (None, Ok(c)) => {
+                let mut a = c.http.listen;
+                if a.ip().is_unspecified() {
+                    a.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{a}")
+            }
+            (None, Err(e)) => return Err(CliError::Usage(format!("{e}(or pass --url)"))),
+        };
+        let token = if let Ok(t) = std::env::var("MUSHARAKA_TOKEN") {
+            t
+        } else {
+            let path = match (&conn.token_file, &cfg) {
+                (Some(p), _) => p.clone(),
+                (None, Ok(c)) => crate::http::auth::admin_token_path(&c.data_dir),
+                (None, Err(_)) => {
+                    return Err(CliError::Usage(
+                        "no token: set MUSHARAKA_TOKEN or --token-file".into(),
+                    ));
+                }
+            };
+            std::fs::read_to_string(&path)
+                .map_err(|e| {
+                    CliError::Usage(format!(
+                        "cannot read the token file {}: {e} (is the daemon started? set MUSHARAKA_TOKEN or --token-file)",
+                        path.display()
+                    ))
+                })?
+                .trim()
+                .to_string()
+        };
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| CliError::Remote(e.to_string()))?;
+        Ok(Client { base, token, http })
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<String, CliError> {
+        let resp = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| CliError::Remote(format!("cannot reach the daemon at {}: {e}", self.base)))?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| CliError::Remote(e.to_string()))?;
+        if status.is_success() {
+            Ok(text)
+        } else {
+            let detail = serde_json::from_str::<serde_json::Value>(&text)
+                .map(|v| {
+                    let mut d = v["detail"].as_str().unwrap_or("").to_string();
+                    if let Some(errs) = v["errors"].as_array() {
+                        for e in errs {
+                            d.push_str(&format!(
+                                "\n  {}: {}",
+                                e["field"].as_str().unwrap_or("?"),
+                                e["message"].as_str().unwrap_or("?")
+                            ));
+                        }
+                    }
+                    d
+                })
+                .unwrap_or(text);
+            Err(CliError::Remote(format!("{status}: {detail}")))
+        }
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, CliError> {
+    serde_json::from_str(text).map_err(|e| CliError::Remote(format!("unexpected answer: {e}")))
+}
+
+/// Run a `news` action; prints to stdout.
+pub async fn news(action: NewsAction, conn: Connection) -> Result<(), CliError> {
+    let client = Client::new(&conn)?;
+    let url = |p: &str| format!("{}/api/v1/news{p}", client.base);
+    match action {
+        NewsAction::Add(a) => {
+            let mut title = Localized::default();
+            title.set(Lang::Ar, a.title_ar);
+            title.set(Lang::En, a.title_en);
+            let mut body = Localized::default();
+            body.set(Lang::Ar, a.body_ar);
+            body.set(Lang::En, a.body_en);
+            let mut media = Vec::new();
+            if let Some(u) = a.image {
+                media.push(MediaInput {
+                    url: u,
+                    mime_type: a.image_type,
+                    length: None,
+                });
+            }
+            if let Some(u) = a.video {
+                media.push(MediaInput {
+                    url: u,
+                    mime_type: a.video_type,
+                    length: None,
+                });
+            }
+            let input = NewsInput {
+                title,
+                body,
+                link: a.link,
+                categories: a.categories,
+                media,
+                author: a.author,
+                published_at: a.at,
+            };
+            let text = client
+                .send(client.http.post(url("")).json(&input))
+                .await?;
+            let v: NewsView = decode(&text)?;
+            println!(
+                "{}\t{}\t{}",
+                v.item.id,
+                serde_json::to_value(v.state)
+                    .ok()
+                    .and_then(|s| s.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                v.item.published_at.to_rfc3339()
+            );
+        }
+        NewsAction::List {
+            state,
+            origin,
+            limit,
+            json,
+        } => {
+            let mut q = vec![("limit", limit.to_string())];
+            if let Some(s) = state {
+                q.push(("state", s));
+            }
+            if let Some(o) = origin {
+                q.push(("origin", o));
+            }
+            let text = client.send(client.http.get(url("")).query(&q)).await?;
+            if json {
+                println!("{text}");
+                return Ok(());
+            }
+            let list: NewsList = decode(&text)?;
+            for v in list.items {
+                let title = v
+                    .item
+                    .title
+                    .get(Lang::Ar)
+                    .or(v.item.title.get(Lang::En))
+                    .unwrap_or_default()
+                    .to_string();
+                let state = serde_json::to_value(v.state)
+                    .ok()
+                    .and_then(|s| s.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    v.item.id,
+                    state,
+                    v.item.published_at.to_rfc3339(),
+                    title
+                );
+            }
+            eprintln!("{} item(s) in all", list.total);
+        }
+        NewsAction::Show { id } => {
+            let text = client.send(client.http.get(url(&format!("/{id}")))).await?;
+            let v: serde_json::Value = decode(&text)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&v).unwrap_or(text)
+            );
+        }
+        NewsAction::Retract { id } => {
+            let text = client
+                .send(client.http.delete(url(&format!("/{id}"))))
+                .await?;
+            let v: NewsView = decode(&text)?;
+            println!("{}\tretracted", v.item.id);
+        }
+    }
+    Ok(())
+}

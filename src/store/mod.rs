@@ -90,7 +90,7 @@ pub trait SourceRepo: Send + Sync {
 
 /// Everything the daemon stores.
 #[async_trait]
-pub trait Store: NewsRepo + SourceRepo {
+pub trait Store: NewsRepo + SourceRepo + std::fmt::Debug {
     /// Flush everything to disk.
     async fn flush(&self) -> Result<(), StoreError>;
     /// Schema version on disk.
