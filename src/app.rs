@@ -178,7 +178,11 @@ pub async fn run(config: Config) -> Result<(), AppError> {
     let token = CancellationToken::new();
     tokio::spawn(crate::shutdown::watch_signals(token.clone()));
     let running = start(config, listener, token.clone()).await?;
-    notify_systemd(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status("serving feeds")]);
+    let status = format!("serving on {}", running.addr);
+    notify_systemd(&[
+        sd_notify::NotifyState::Ready,
+        sd_notify::NotifyState::Status(&status),
+    ]);
     let mut usec = 0u64;
     if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
         let period = std::time::Duration::from_micros(usec / 2);

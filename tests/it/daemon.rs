@@ -1,0 +1,187 @@
+//! The daemon as a process: config checking, systemd readiness, graceful
+//! shutdown on SIGTERM, and no loss of acknowledged news on SIGKILL.
+
+use crate::harness::*;
+use serde_json::{Value, json};
+use std::process::Command;
+
+fn musharaka(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_musharaka"))
+        .args(args)
+        .output()
+        .expect("run musharaka")
+}
+
+#[test]
+fn check_reports_every_problem_with_file_and_key() {
+    let install = Install::new(
+        &[
+            (
+                "bad-a.toml",
+                r#"
+id = "Bad Id"
+language = "ar"
+title = ""
+description = "d"
+site_link = "https://x.example/"
+[[sources]]
+id = "s1"
+url = "gopher://x"
+[[sources]]
+id = "s2"
+url = "https://x.example/feed"
+schedule = "every tuesday"
+"#,
+            ),
+            (
+                "bad-b.toml",
+                r#"
+id = "b"
+language = "fr"
+title = "t"
+description = "d"
+site_link = "https://x.example/"
+"#,
+            ),
+            (
+                "good.toml",
+                r#"
+id = "good"
+language = "en"
+title = "t"
+description = "d"
+site_link = "https://x.example/"
+[include]
+sources = ["missing-source"]
+"#,
+            ),
+        ],
+        "[fetch]\nmax_body_bytes = 0\n",
+    );
+    let cfg = install.config.to_str().unwrap();
+    let out = musharaka(&["check", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "musharaka.toml: fetch.max_body_bytes: must be greater than 0",
+        "bad-a.toml: id: `Bad Id` is not a valid id",
+        "bad-a.toml: title: must not be empty",
+        "bad-a.toml: sources[0].url: unsupported scheme `gopher`",
+        "bad-a.toml: sources[1].schedule: `every tuesday` is not a cron schedule",
+        "bad-b.toml: language: unknown variant `fr`",
+        "good.toml: include.sources[0]: no source `missing-source`",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    // `run` refuses to start on the same config, with the same report.
+    let out = musharaka(&["run", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to start"));
+    // An unknown key in the main file names the key.
+    let install = Install::new(&[("ar.toml", AR_CHANNEL)], "[log]\nlevel = \"x\"\n");
+    let out = musharaka(&["check", "--config", install.config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("log: unknown field `level`"), "{err}");
+}
+
+#[test]
+fn the_shipped_default_config_is_valid() {
+    let out = musharaka(&["check", "--config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/musharaka.toml")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn sigkill_after_acknowledgement_loses_nothing() {
+    let install = Install::standard();
+    let mut p = Process::spawn(&install);
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut acked = Vec::new();
+    for i in 0..25 {
+        let resp = http
+            .post(p.url("/api/v1/news"))
+            .bearer_auth(EDITOR_TOKEN)
+            .json(&json!({"title": {"ar": format!("خبر رقم {i}")}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        let v: Value = resp.json().await.unwrap();
+        acked.push(v["id"].as_str().unwrap().to_string());
+    }
+    // No graceful anything: the process dies right after the last answer.
+    p.kill9();
+    let p = Process::spawn(&install);
+    let list: Value = http
+        .get(p.url("/api/v1/news?limit=500"))
+        .bearer_auth(VIEWER_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut got: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
+    got.sort();
+    acked.sort();
+    assert_eq!(got, acked);
+}
+
+#[test]
+fn sigterm_stops_gracefully_and_tells_systemd() {
+    let install = Install::standard();
+    let mut p = Process::spawn(&install);
+    let status = p.term();
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    p.next_notify_containing("STOPPING=1");
+    // The store was closed cleanly: a new process opens it.
+    let _p = Process::spawn(&install);
+}
+
+#[test]
+fn watchdog_pings_when_systemd_asks_for_them() {
+    let install = Install::standard();
+    let notify_path = install.path("wd.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    // systemd sets WATCHDOG_PID to the service's pid: `exec` keeps the shell's.
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg("WATCHDOG_PID=$$ exec \"$0\" run --config \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_musharaka"))
+        .arg(&install.config)
+        .env("NOTIFY_SOCKET", &notify_path)
+        .env("WATCHDOG_USEC", "200000")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut buf = [0u8; 1024];
+    let mut seen_ready = false;
+    let mut watchdogs = 0;
+    while watchdogs < 2 {
+        let n = sock.recv(&mut buf).expect("sd_notify datagram");
+        let msg = String::from_utf8_lossy(&buf[..n]);
+        seen_ready |= msg.contains("READY=1");
+        if msg.contains("WATCHDOG=1") {
+            watchdogs += 1;
+        }
+    }
+    assert!(seen_ready);
+    let _ = child.0.kill();
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

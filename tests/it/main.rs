@@ -1,0 +1,6 @@
+//! One integration test binary (faster to link than one per file).
+
+mod api;
+mod daemon;
+mod harness;
+mod store;
