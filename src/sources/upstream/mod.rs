@@ -23,6 +23,6 @@ pub mod poll;
 pub mod sanitize;
 pub mod xml;
 
-
+pub use fetch::{CacheHints, FetchError, Fetched, Fetcher, HostLimiter, Validators};
 pub use parse::{ParseError, ParsedFeed, parse_feed};
-
+pub use poll::{Clock, PollError, PollOutcome, PollReport, Poller, SystemClock, TokioClock};
