@@ -460,8 +460,14 @@ impl Fetcher {
                 limit: self.max_body,
             });
         }
-        let last_modified = meta.modified().ok().map(httpdate::fmt_http_date);
-        if last_modified.is_some() && last_modified == validators.last_modified {
+        // Last-Modified has one-second resolution; the ETag (mtime in
+        // nanoseconds and size) also tells apart two writes in one second.
+        let modified = meta.modified().ok();
+        let last_modified = modified.map(httpdate::fmt_http_date);
+        let etag = modified
+            .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map(|d| format!("\"{:x}-{:x}\"", d.as_nanos(), meta.len()));
+        if etag.is_some() && etag == validators.etag {
             return Ok(Fetched::NotModified {
                 hints: CacheHints::default(),
             });
@@ -480,10 +486,7 @@ impl Fetcher {
         Ok(Fetched::Modified {
             body,
             url: url.clone(),
-            validators: Validators {
-                etag: None,
-                last_modified,
-            },
+            validators: Validators { etag, last_modified },
             hints: CacheHints::default(),
         })
     }
@@ -762,6 +765,7 @@ mod tests {
         };
         assert_eq!(body, b"<rss/>");
         assert!(validators.last_modified.is_some());
+        assert!(validators.etag.is_some());
         assert!(matches!(f.fetch(&url, &validators).await.unwrap(), Fetched::NotModified { .. }));
         std::fs::write(&p, vec![b'x'; 101]).unwrap();
         assert!(matches!(

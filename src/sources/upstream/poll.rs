@@ -183,6 +183,8 @@ pub struct Poller {
     jitter: Jitter,
     /// One poll at a time per source (the loop and "poll now" may race).
     locks: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
+    /// Every finished poll's report, for observers (tests, a status page).
+    reports: Option<tokio::sync::mpsc::UnboundedSender<PollReport>>,
 }
 
 impl fmt::Debug for Poller {
@@ -219,6 +221,7 @@ impl Poller {
             clock: Arc::new(SystemClock),
             jitter: Arc::new(full_jitter),
             locks,
+            reports: None,
         })
     }
 
@@ -231,6 +234,13 @@ impl Poller {
     /// Use another jitter (tests: the identity, for exact delays).
     pub fn with_jitter(mut self, jitter: Jitter) -> Self {
         self.jitter = jitter;
+        self
+    }
+
+    /// Send every finished poll's report to `tx` (tests wait on it instead
+    /// of sleeping).
+    pub fn with_reports(mut self, tx: tokio::sync::mpsc::UnboundedSender<PollReport>) -> Self {
+        self.reports = Some(tx);
         self
     }
 
@@ -414,6 +424,9 @@ impl Poller {
         );
         if report.inserted + report.updated > 0 {
             self.notify.notify_one();
+        }
+        if let Some(tx) = &self.reports {
+            let _ = tx.send(report.clone());
         }
         Ok(report)
     }
