@@ -89,7 +89,10 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -203,7 +206,9 @@ impl FetchError {
     /// content are permanent (the poller still retries them, at the slow end).
     pub fn is_retryable(&self) -> bool {
         match self {
-            FetchError::Timeout { .. } | FetchError::Connect { .. } | FetchError::Transport { .. } => true,
+            FetchError::Timeout { .. }
+            | FetchError::Connect { .. }
+            | FetchError::Transport { .. } => true,
             FetchError::Status { status, .. } => *status == 408 || *status == 429 || *status >= 500,
             FetchError::File { retryable, .. } => *retryable,
             _ => false,
@@ -220,7 +225,11 @@ impl FetchError {
 
     /// The metrics label: `retry` or `permanent`.
     pub fn class(&self) -> &'static str {
-        if self.is_retryable() { "retry" } else { "permanent" }
+        if self.is_retryable() {
+            "retry"
+        } else {
+            "permanent"
+        }
     }
 }
 
@@ -334,7 +343,11 @@ impl Fetcher {
                 header::ACCEPT,
                 "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
             );
-        if let Some(etag) = validators.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+        if let Some(etag) = validators
+            .etag
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
             req = req.header(header::IF_NONE_MATCH, etag);
         }
         if let Some(lm) = validators
@@ -344,7 +357,10 @@ impl Fetcher {
         {
             req = req.header(header::IF_MODIFIED_SINCE, lm);
         }
-        let resp = req.send().await.map_err(|e| self.classify(&u, e, "request"))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.classify(&u, e, "request"))?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let hints = CacheHints::from_headers(&headers);
@@ -363,10 +379,11 @@ impl Fetcher {
             .unwrap_or("identity")
             .trim()
             .to_ascii_lowercase();
-        let mut sink = Sink::new(&encoding, self.max_body).ok_or_else(|| FetchError::BadContent {
-            url: u.clone(),
-            detail: format!("unsupported Content-Encoding `{encoding}`"),
-        })?;
+        let mut sink =
+            Sink::new(&encoding, self.max_body).ok_or_else(|| FetchError::BadContent {
+                url: u.clone(),
+                detail: format!("unsupported Content-Encoding `{encoding}`"),
+            })?;
         if encoding == "identity" && resp.content_length().is_some_and(|n| n > self.max_body) {
             return Err(FetchError::TooLarge {
                 url: u,
@@ -397,7 +414,8 @@ impl Fetcher {
                     limit: self.max_body,
                 });
             }
-            sink.write(&chunk).map_err(|e| e.into_fetch(&u, self.max_body))?;
+            sink.write(&chunk)
+                .map_err(|e| e.into_fetch(&u, self.max_body))?;
         }
         let body = sink.finish().map_err(|e| e.into_fetch(&u, self.max_body))?;
         let validators = Validators {
@@ -486,7 +504,10 @@ impl Fetcher {
         Ok(Fetched::Modified {
             body,
             url: url.clone(),
-            validators: Validators { etag, last_modified },
+            validators: Validators {
+                etag,
+                last_modified,
+            },
             hints: CacheHints::default(),
         })
     }
@@ -606,9 +627,15 @@ impl Sink {
         }
         match self {
             Sink::Identity(c) => c.write_all(data).map_err(|_| SinkError::TooLarge),
-            Sink::Gzip(d) => d.write_all(data).map_err(|e| Self::map_err(e, d.get_ref().exceeded)),
-            Sink::Zlib(d) => d.write_all(data).map_err(|e| Self::map_err(e, d.get_ref().exceeded)),
-            Sink::Deflate(d) => d.write_all(data).map_err(|e| Self::map_err(e, d.get_ref().exceeded)),
+            Sink::Gzip(d) => d
+                .write_all(data)
+                .map_err(|e| Self::map_err(e, d.get_ref().exceeded)),
+            Sink::Zlib(d) => d
+                .write_all(data)
+                .map_err(|e| Self::map_err(e, d.get_ref().exceeded)),
+            Sink::Deflate(d) => d
+                .write_all(data)
+                .map_err(|e| Self::map_err(e, d.get_ref().exceeded)),
             Sink::DeflatePending(_) => Ok(()),
         }
     }
@@ -617,15 +644,24 @@ impl Sink {
         match self {
             Sink::Identity(c) | Sink::DeflatePending(c) => Ok(c.buf),
             Sink::Gzip(mut d) => match d.try_finish() {
-                Ok(()) => d.finish().map(|c| c.buf).map_err(|e| SinkError::Corrupt(e.to_string())),
+                Ok(()) => d
+                    .finish()
+                    .map(|c| c.buf)
+                    .map_err(|e| SinkError::Corrupt(e.to_string())),
                 Err(e) => Err(Self::map_err(e, d.get_ref().exceeded)),
             },
             Sink::Zlib(mut d) => match d.try_finish() {
-                Ok(()) => d.finish().map(|c| c.buf).map_err(|e| SinkError::Corrupt(e.to_string())),
+                Ok(()) => d
+                    .finish()
+                    .map(|c| c.buf)
+                    .map_err(|e| SinkError::Corrupt(e.to_string())),
                 Err(e) => Err(Self::map_err(e, d.get_ref().exceeded)),
             },
             Sink::Deflate(mut d) => match d.try_finish() {
-                Ok(()) => d.finish().map(|c| c.buf).map_err(|e| SinkError::Corrupt(e.to_string())),
+                Ok(()) => d
+                    .finish()
+                    .map(|c| c.buf)
+                    .map_err(|e| SinkError::Corrupt(e.to_string())),
                 Err(e) => Err(Self::map_err(e, d.get_ref().exceeded)),
             },
         }
@@ -637,7 +673,12 @@ mod tests {
     use super::*;
     use flate2::Compression;
 
-    fn decode_all(encoding: &str, data: &[u8], cap: u64, chunk: usize) -> Result<Vec<u8>, SinkError> {
+    fn decode_all(
+        encoding: &str,
+        data: &[u8],
+        cap: u64,
+        chunk: usize,
+    ) -> Result<Vec<u8>, SinkError> {
         let mut s = Sink::new(encoding, cap).unwrap();
         for c in data.chunks(chunk) {
             s.write(c)?;
@@ -651,13 +692,22 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), Compression::default());
         gz.write_all(text.as_bytes()).unwrap();
         let gz = gz.finish().unwrap();
-        assert_eq!(decode_all("gzip", &gz, 1 << 20, 7).unwrap(), text.as_bytes());
+        assert_eq!(
+            decode_all("gzip", &gz, 1 << 20, 7).unwrap(),
+            text.as_bytes()
+        );
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), Compression::default());
         z.write_all(text.as_bytes()).unwrap();
-        assert_eq!(decode_all("deflate", &z.finish().unwrap(), 1 << 20, 5).unwrap(), text.as_bytes());
+        assert_eq!(
+            decode_all("deflate", &z.finish().unwrap(), 1 << 20, 5).unwrap(),
+            text.as_bytes()
+        );
         let mut d = flate2::write::DeflateEncoder::new(Vec::new(), Compression::default());
         d.write_all(text.as_bytes()).unwrap();
-        assert_eq!(decode_all("deflate", &d.finish().unwrap(), 1 << 20, 5).unwrap(), text.as_bytes());
+        assert_eq!(
+            decode_all("deflate", &d.finish().unwrap(), 1 << 20, 5).unwrap(),
+            text.as_bytes()
+        );
         assert!(Sink::new("br", 10).is_none());
     }
 
@@ -693,22 +743,40 @@ mod tests {
 
     #[test]
     fn corrupt_gzip_is_bad_content() {
-        let err = decode_all("gzip", b"\x1f\x8b\x08\x00garbage-garbage-garbage", 1 << 20, 4).unwrap_err();
+        let err = decode_all(
+            "gzip",
+            b"\x1f\x8b\x08\x00garbage-garbage-garbage",
+            1 << 20,
+            4,
+        )
+        .unwrap_err();
         assert!(matches!(err, SinkError::Corrupt(_)), "{err:?}");
     }
 
     #[test]
     fn identity_cap() {
-        assert!(matches!(decode_all("identity", &[1; 11], 10, 3), Err(SinkError::TooLarge)));
+        assert!(matches!(
+            decode_all("identity", &[1; 11], 10, 3),
+            Err(SinkError::TooLarge)
+        ));
         assert_eq!(decode_all("identity", &[1; 10], 10, 3).unwrap().len(), 10);
     }
 
     #[test]
     fn cache_hints() {
         let mut h = HeaderMap::new();
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=600"));
-        h.insert(header::DATE, HeaderValue::from_static("Fri, 27 Nov 2026 09:00:00 GMT"));
-        h.insert(header::EXPIRES, HeaderValue::from_static("Fri, 27 Nov 2026 10:00:00 GMT"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=600"),
+        );
+        h.insert(
+            header::DATE,
+            HeaderValue::from_static("Fri, 27 Nov 2026 09:00:00 GMT"),
+        );
+        h.insert(
+            header::EXPIRES,
+            HeaderValue::from_static("Fri, 27 Nov 2026 10:00:00 GMT"),
+        );
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
         let hints = CacheHints::from_headers(&h);
         assert_eq!(hints.max_age, Some(Duration::from_secs(600)));
@@ -718,7 +786,10 @@ mod tests {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         assert_eq!(CacheHints::from_headers(&h).freshness(), None);
         h.remove(header::CACHE_CONTROL);
-        assert_eq!(CacheHints::from_headers(&h).freshness(), Some(Duration::from_secs(3600)));
+        assert_eq!(
+            CacheHints::from_headers(&h).freshness(),
+            Some(Duration::from_secs(3600))
+        );
     }
 
     #[test]
@@ -726,8 +797,14 @@ mod tests {
         assert_eq!(parse_retry_after(" 30 "), Some(Duration::from_secs(30)));
         let later = SystemTime::now() + Duration::from_secs(300);
         let d = parse_retry_after(&httpdate::fmt_http_date(later)).unwrap();
-        assert!(d > Duration::from_secs(290) && d <= Duration::from_secs(300), "{d:?}");
-        assert_eq!(parse_retry_after("Fri, 01 Jan 2010 00:00:00 GMT"), Some(Duration::ZERO));
+        assert!(
+            d > Duration::from_secs(290) && d <= Duration::from_secs(300),
+            "{d:?}"
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 01 Jan 2010 00:00:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 
@@ -744,9 +821,27 @@ mod tests {
         assert!(!s(404).is_retryable());
         assert!(!s(410).is_retryable());
         assert_eq!(s(429).retry_after(), Some(Duration::from_secs(9)));
-        assert!(!FetchError::TooLarge { url: "u".into(), limit: 1 }.is_retryable());
-        assert!(!FetchError::TooManyRedirects { url: "u".into(), max: 1 }.is_retryable());
-        assert!(FetchError::Timeout { url: "u".into(), phase: "body" }.is_retryable());
+        assert!(
+            !FetchError::TooLarge {
+                url: "u".into(),
+                limit: 1
+            }
+            .is_retryable()
+        );
+        assert!(
+            !FetchError::TooManyRedirects {
+                url: "u".into(),
+                max: 1
+            }
+            .is_retryable()
+        );
+        assert!(
+            FetchError::Timeout {
+                url: "u".into(),
+                phase: "body"
+            }
+            .is_retryable()
+        );
         assert_eq!(s(500).class(), "retry");
         assert_eq!(s(404).class(), "permanent");
     }
@@ -757,16 +852,24 @@ mod tests {
         let p = dir.path().join("feed.xml");
         std::fs::write(&p, b"<rss/>").unwrap();
         let url = Url::from_file_path(&p).unwrap();
-        let mut cfg = FetchConfig::default();
-        cfg.max_body_bytes = 100;
+        let cfg = FetchConfig {
+            max_body_bytes: 100,
+            ..FetchConfig::default()
+        };
         let f = Fetcher::new(&cfg).unwrap();
-        let Fetched::Modified { body, validators, .. } = f.fetch(&url, &Validators::default()).await.unwrap() else {
+        let Fetched::Modified {
+            body, validators, ..
+        } = f.fetch(&url, &Validators::default()).await.unwrap()
+        else {
             panic!("expected a body");
         };
         assert_eq!(body, b"<rss/>");
         assert!(validators.last_modified.is_some());
         assert!(validators.etag.is_some());
-        assert!(matches!(f.fetch(&url, &validators).await.unwrap(), Fetched::NotModified { .. }));
+        assert!(matches!(
+            f.fetch(&url, &validators).await.unwrap(),
+            Fetched::NotModified { .. }
+        ));
         std::fs::write(&p, vec![b'x'; 101]).unwrap();
         assert!(matches!(
             f.fetch(&url, &Validators::default()).await.unwrap_err(),
@@ -774,8 +877,20 @@ mod tests {
         ));
         let missing = Url::from_file_path(dir.path().join("missing.xml")).unwrap();
         let err = f.fetch(&missing, &Validators::default()).await.unwrap_err();
-        assert!(matches!(err, FetchError::File { retryable: false, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                FetchError::File {
+                    retryable: false,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         let ftp = Url::parse("ftp://example.om/feed").unwrap();
-        assert!(matches!(f.fetch(&ftp, &Validators::default()).await.unwrap_err(), FetchError::UnsupportedScheme(_)));
+        assert!(matches!(
+            f.fetch(&ftp, &Validators::default()).await.unwrap_err(),
+            FetchError::UnsupportedScheme(_)
+        ));
     }
 }

@@ -151,7 +151,9 @@ pub fn parse_feed(
 type Read = (String, Option<Lang>, Option<Duration>, Url, Vec<RawEntry>);
 
 fn non_empty(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// A base URL: `href` resolved against `against` when it is http(s).
@@ -161,7 +163,8 @@ fn http_base(href: Option<&str>, against: &Url) -> Option<Url> {
 }
 
 fn read_rss(text: &str, feed_url: &Url) -> Result<Read, ParseError> {
-    let channel = rss::Channel::read_from(text.as_bytes()).map_err(|e| ParseError::Rss(e.to_string()))?;
+    let channel =
+        rss::Channel::read_from(text.as_bytes()).map_err(|e| ParseError::Rss(e.to_string()))?;
     // Like most readers (miniflux), entry links resolve against the site
     // link, itself resolved against the document's URL.
     let base = http_base(Some(channel.link()), feed_url).unwrap_or_else(|| feed_url.clone());
@@ -181,7 +184,11 @@ fn read_rss(text: &str, feed_url: &Url) -> Result<Read, ParseError> {
                 non_empty(Some(enc.length())),
             ));
         }
-        if let Some(contents) = item.extensions().get("media").and_then(|m| m.get("content")) {
+        if let Some(contents) = item
+            .extensions()
+            .get("media")
+            .and_then(|m| m.get("content"))
+        {
             for c in contents {
                 let attrs = c.attrs();
                 if let Some(url) = attrs.get("url") {
@@ -208,13 +215,19 @@ fn read_rss(text: &str, feed_url: &Url) -> Result<Read, ParseError> {
         raws.push(RawEntry {
             id: non_empty(guid.map(|g| g.value())),
             link: non_empty(item.link()),
-            permalink: guid.filter(|g| g.is_permalink()).and_then(|g| non_empty(Some(g.value()))),
+            permalink: guid
+                .filter(|g| g.is_permalink())
+                .and_then(|g| non_empty(Some(g.value()))),
             title: non_empty(item.title()).map(|t| (t, Kind::Html)),
             body: non_empty(item.content())
                 .or_else(|| non_empty(item.description()))
                 .map(|b| (b, Kind::Html)),
             body_base: None,
-            categories: item.categories().iter().map(|c| c.name().to_string()).collect(),
+            categories: item
+                .categories()
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect(),
             media,
             author,
             published: date_text.as_deref().and_then(parse_date),
@@ -269,7 +282,8 @@ fn read_atom_feed(text: &str) -> Result<atom_syndication::Feed, ParseError> {
 
 fn atom_date(d: Option<&chrono::DateTime<chrono::FixedOffset>>) -> Option<DateTime<Utc>> {
     // The reader uses the epoch for a missing `<updated>`; so do our repairs.
-    d.map(|d| d.with_timezone(&Utc)).filter(|d| d.timestamp() != 0)
+    d.map(|d| d.with_timezone(&Utc))
+        .filter(|d| d.timestamp() != 0)
 }
 
 fn read_atom(text: &str, feed_url: &Url) -> Result<Read, ParseError> {
@@ -283,7 +297,12 @@ fn read_atom(text: &str, feed_url: &Url) -> Result<Read, ParseError> {
             .links()
             .iter()
             .find(|l| l.rel() == "alternate" || l.rel().is_empty())
-            .or_else(|| entry.links().iter().find(|l| !matches!(l.rel(), "self" | "enclosure" | "edit")))
+            .or_else(|| {
+                entry
+                    .links()
+                    .iter()
+                    .find(|l| !matches!(l.rel(), "self" | "enclosure" | "edit"))
+            })
             .map(|l| l.href().to_string());
         let media = entry
             .links()
@@ -308,13 +327,17 @@ fn read_atom(text: &str, feed_url: &Url) -> Result<Read, ParseError> {
                     Some(_) => None,
                 };
                 match kind {
-                    Some(k) => (c.value().map(|v| (v.to_string(), k)), c.base().map(str::to_string)),
+                    Some(k) => (
+                        c.value().map(|v| (v.to_string(), k)),
+                        c.base().map(str::to_string),
+                    ),
                     None => (None, None),
                 }
             }
-            (_, Some(s)) if !s.value.trim().is_empty() => {
-                (Some((s.value.clone(), text_kind(&s.r#type))), s.base.clone())
-            }
+            (_, Some(s)) if !s.value.trim().is_empty() => (
+                Some((s.value.clone(), text_kind(&s.r#type))),
+                s.base.clone(),
+            ),
             _ => (None, None),
         };
         let title = entry.title();
@@ -330,7 +353,12 @@ fn read_atom(text: &str, feed_url: &Url) -> Result<Read, ParseError> {
             categories: entry
                 .categories()
                 .iter()
-                .map(|c| c.label().filter(|l| !l.trim().is_empty()).unwrap_or(c.term()).to_string())
+                .map(|c| {
+                    c.label()
+                        .filter(|l| !l.trim().is_empty())
+                        .unwrap_or(c.term())
+                        .to_string()
+                })
                 .collect(),
             media,
             author: entry
@@ -343,7 +371,13 @@ fn read_atom(text: &str, feed_url: &Url) -> Result<Read, ParseError> {
             lang: title.lang.as_deref().and_then(Lang::from_tag),
         });
     }
-    Ok((plain(&feed.title().value, text_kind(&feed.title().r#type)), lang, None, base, raws))
+    Ok((
+        plain(&feed.title().value, text_kind(&feed.title().r#type)),
+        lang,
+        None,
+        base,
+        raws,
+    ))
 }
 
 fn plain(value: &str, kind: Kind) -> String {
@@ -411,10 +445,19 @@ fn normalize(
         .lang
         .or(feed_lang)
         .or(source.language)
-        .unwrap_or(if has_arabic(&title) { Lang::Ar } else { Lang::En });
+        .unwrap_or(if has_arabic(&title) {
+            Lang::Ar
+        } else {
+            Lang::En
+        });
 
     let mut categories: Vec<String> = Vec::new();
-    for c in raw.categories.iter().map(|c| html_to_text(c)).chain(source.categories.iter().map(|c| collapse(c))) {
+    for c in raw
+        .categories
+        .iter()
+        .map(|c| html_to_text(c))
+        .chain(source.categories.iter().map(|c| collapse(c)))
+    {
         if !c.is_empty() && !categories.contains(&c) {
             categories.push(c);
         }
@@ -425,7 +468,9 @@ fn normalize(
             tracing::debug!(%url, "dropped an enclosure with an unusable URL");
             continue;
         };
-        let mime_type = mime.clone().unwrap_or_else(|| "application/octet-stream".into());
+        let mime_type = mime
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into());
         let m = Media {
             kind: MediaKind::from_mime(&mime_type),
             url: u.to_string(),
@@ -450,7 +495,11 @@ fn normalize(
         (Some(id), _) => id.clone(),
         (None, Some(l)) => l.clone(),
         (None, None) => {
-            let raw_body = raw.body.as_ref().map(|(b, _)| b.as_str()).unwrap_or_default();
+            let raw_body = raw
+                .body
+                .as_ref()
+                .map(|(b, _)| b.as_str())
+                .unwrap_or_default();
             format!("sha256:{}", sha256_hex(&[&title, raw_body]))
         }
     };

@@ -385,8 +385,10 @@ impl Poller {
                     "poll failed"
                 );
                 let class = if f.retryable { "retry" } else { "permanent" };
-                self.metrics
-                    .inc("musharaka_poll_errors_total", &[("source", id), ("class", class)]);
+                self.metrics.inc(
+                    "musharaka_poll_errors_total",
+                    &[("source", id), ("class", class)],
+                );
                 report.outcome = PollOutcome::Failed {
                     error: f.message,
                     retryable: f.retryable,
@@ -394,15 +396,20 @@ impl Poller {
             }
         }
         state.next_poll = Some(report.next_poll);
-        self.store.put_source_state(&state).await.map_err(store_err)?;
+        self.store
+            .put_source_state(&state)
+            .await
+            .map_err(store_err)?;
 
         let outcome = match report.outcome {
             PollOutcome::Fetched => "ok",
             PollOutcome::NotModified => "not_modified",
             PollOutcome::Failed { .. } => "error",
         };
-        self.metrics
-            .inc("musharaka_polls_total", &[("source", id), ("outcome", outcome)]);
+        self.metrics.inc(
+            "musharaka_polls_total",
+            &[("source", id), ("outcome", outcome)],
+        );
         for (n, what) in [
             (report.inserted, "inserted"),
             (report.updated, "updated"),
@@ -431,21 +438,26 @@ impl Poller {
         Ok(report)
     }
 
-    async fn fetch_and_store(&self, source: &Source, validators: &Validators) -> Result<Stored, Failure> {
-        let (body, url, new_validators, hints) = match self.fetcher.fetch(&source.url, validators).await? {
-            Fetched::NotModified { hints } => {
-                return Ok(Stored {
+    async fn fetch_and_store(
+        &self,
+        source: &Source,
+        validators: &Validators,
+    ) -> Result<Stored, Failure> {
+        let (body, url, new_validators, hints) =
+            match self.fetcher.fetch(&source.url, validators).await? {
+                Fetched::NotModified { hints } => {
+                    return Ok(Stored {
+                        hints,
+                        ..Stored::default()
+                    });
+                }
+                Fetched::Modified {
+                    body,
+                    url,
+                    validators,
                     hints,
-                    ..Stored::default()
-                });
-            }
-            Fetched::Modified {
-                body,
-                url,
-                validators,
-                hints,
-            } => (body, url, validators, hints),
-        };
+                } => (body, url, validators, hints),
+            };
         let parsed = parse_feed(&body, &url, source, self.clock.now()).map_err(|e| Failure {
             message: format!("cannot parse {url}: {e}"),
             retryable: false,
@@ -560,7 +572,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn tokio_clock_follows_paused_time() {
-        let t0 = DateTime::parse_from_rfc3339("2026-11-27T09:00:00Z").unwrap().with_timezone(&Utc);
+        let t0 = DateTime::parse_from_rfc3339("2026-11-27T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let c = TokioClock::starting_at(t0);
         tokio::time::advance(Duration::from_secs(90)).await;
         assert_eq!(c.now(), t0 + chrono::Duration::seconds(90));

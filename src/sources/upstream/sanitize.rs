@@ -16,7 +16,11 @@ use url::Url;
 pub fn html_to_text(html: &str) -> String {
     static STRIP: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         let mut b = ammonia::Builder::empty();
-        b.clean_content_tags(["script", "style", "template", "noscript"].into_iter().collect());
+        b.clean_content_tags(
+            ["script", "style", "template", "noscript"]
+                .into_iter()
+                .collect(),
+        );
         b
     });
     // ammonia serializes text escaping exactly `&`, `<`, `>` and U+00A0.
@@ -110,13 +114,19 @@ mod tests {
 
     #[test]
     fn titles_become_plain_text() {
-        assert_eq!(html_to_text("  Digital ID for <em>all</em>\n services "), "Digital ID for all services");
+        assert_eq!(
+            html_to_text("  Digital ID for <em>all</em>\n services "),
+            "Digital ID for all services"
+        );
         assert_eq!(html_to_text("Tom &amp; Jerry &lt;3"), "Tom & Jerry <3");
         assert_eq!(html_to_text("A & B"), "A & B");
         assert_eq!(html_to_text("تنبيه: أحوال جوية\u{a0}"), "تنبيه: أحوال جوية");
         assert_eq!(html_to_text("x&#160;&#160;y&nbsp;"), "x y");
         assert_eq!(html_to_text("<script>alert(1)</script>Safe"), "Safe");
-        assert_eq!(html_to_text("&amp;quot;quoted&amp;quot;"), "&quot;quoted&quot;");
+        assert_eq!(
+            html_to_text("&amp;quot;quoted&amp;quot;"),
+            "&quot;quoted&quot;"
+        );
     }
 
     #[test]
@@ -141,9 +151,15 @@ mod tests {
         assert!(!clean.contains("script"), "{clean}");
         assert!(!clean.contains("javascript"), "{clean}");
         assert!(!clean.contains("iframe"), "{clean}");
-        assert!(clean.contains(r#"href="https://moh.example.om/x?a=1&amp;b=2""#), "{clean}");
+        assert!(
+            clean.contains(r#"href="https://moh.example.om/x?a=1&amp;b=2""#),
+            "{clean}"
+        );
         assert!(clean.contains(r#"rel="noopener noreferrer""#), "{clean}");
-        assert!(clean.contains(r#"src="https://moh.example.om/ar/news/img/a.jpg""#), "{clean}");
+        assert!(
+            clean.contains(r#"src="https://moh.example.om/ar/news/img/a.jpg""#),
+            "{clean}"
+        );
         assert!(clean.contains(r#"alt="A""#), "{clean}");
         assert!(clean.starts_with("<p>Hi"), "{clean}");
     }
@@ -157,7 +173,10 @@ mod tests {
 
     #[test]
     fn text_is_escaped_into_html() {
-        assert_eq!(text_to_html("a < b & c\n\nnext"), "<p>a &lt; b &amp; c</p><p>next</p>");
+        assert_eq!(
+            text_to_html("a < b & c\n\nnext"),
+            "<p>a &lt; b &amp; c</p><p>next</p>"
+        );
         assert_eq!(escape_html(r#"<"'>"#), "&lt;&quot;&#39;&gt;");
     }
 

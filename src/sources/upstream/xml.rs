@@ -68,7 +68,10 @@ fn declared_encoding(bytes: &[u8]) -> Option<&str> {
     let end = head[start..].windows(2).position(|w| w == b"?>")? + start;
     let decl = std::str::from_utf8(&head[start..end]).ok()?;
     let i = decl.find("encoding")?;
-    let rest = decl[i + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = decl[i + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let rest = &rest[1..];
     let close = rest.find(quote)?;
@@ -156,26 +159,42 @@ mod tests {
     fn invalid_utf8_names_the_offset() {
         let doc = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>ok \xC3\x28</rss>";
         let err = decode(doc).unwrap_err();
-        assert!(matches!(err, ParseError::InvalidUtf8 { offset: 46 }), "{err:?}");
+        assert!(
+            matches!(err, ParseError::InvalidUtf8 { offset: 46 }),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("byte 46"), "{err}");
         // With a BOM, offsets still count from the first byte of the document.
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice(b"<rss>\xFF</rss>");
-        assert!(matches!(decode(&bom).unwrap_err(), ParseError::InvalidUtf8 { offset: 8 }));
+        assert!(matches!(
+            decode(&bom).unwrap_err(),
+            ParseError::InvalidUtf8 { offset: 8 }
+        ));
     }
 
     #[test]
     fn unknown_encoding_is_an_error() {
         let doc = b"<?xml version=\"1.0\" encoding=\"x-klingon\"?><rss/>";
-        assert!(matches!(decode(doc).unwrap_err(), ParseError::UnknownEncoding(l) if l == "x-klingon"));
+        assert!(
+            matches!(decode(doc).unwrap_err(), ParseError::UnknownEncoding(l) if l == "x-klingon")
+        );
     }
 
     #[test]
     fn formats_by_root() {
         assert_eq!(sniff("<rss version='2.0'/>").unwrap(), Format::Rss);
-        assert_eq!(sniff("<!-- c --><rdf:RDF xmlns:rdf='x'></rdf:RDF>").unwrap(), Format::Rss);
-        assert_eq!(sniff("<feed xmlns='http://www.w3.org/2005/Atom'/>").unwrap(), Format::Atom);
-        assert!(matches!(sniff("<html/>").unwrap_err(), ParseError::UnknownFormat(n) if n == "html"));
+        assert_eq!(
+            sniff("<!-- c --><rdf:RDF xmlns:rdf='x'></rdf:RDF>").unwrap(),
+            Format::Rss
+        );
+        assert_eq!(
+            sniff("<feed xmlns='http://www.w3.org/2005/Atom'/>").unwrap(),
+            Format::Atom
+        );
+        assert!(
+            matches!(sniff("<html/>").unwrap_err(), ParseError::UnknownFormat(n) if n == "html")
+        );
         assert!(matches!(sniff("   ").unwrap_err(), ParseError::Empty));
         // An old public DOCTYPE is harmless and ignored.
         let rss091 = r#"<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss/>"#;
