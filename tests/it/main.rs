@@ -4,3 +4,4 @@ mod api;
 mod daemon;
 mod harness;
 mod store;
+mod upstream;
