@@ -63,9 +63,7 @@ impl Running {
 
     /// Wait until the daemon stops (after the token is cancelled).
     pub async fn wait(self) -> Result<(), AppError> {
-        self.join
-            .await
-            .map_err(|e| AppError::Task(e.to_string()))?
+        self.join.await.map_err(|e| AppError::Task(e.to_string()))?
     }
 }
 

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("musharaka: cannot start the runtime: {e}");
@@ -48,12 +51,14 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::News { action, conn } => match runtime.block_on(musharaka::cli::news(action, conn)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("musharaka: {e}");
-                ExitCode::from(e.exit_code() as u8)
+        Command::News { action, conn } => {
+            match runtime.block_on(musharaka::cli::news(*action, conn)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("musharaka: {e}");
+                    ExitCode::from(e.exit_code() as u8)
+                }
             }
-        },
+        }
     }
 }

@@ -42,7 +42,7 @@ pub enum Command {
     News {
         /// Which action.
         #[command(subcommand)]
-        action: NewsAction,
+        action: Box<NewsAction>,
         /// How to reach the daemon.
         #[command(flatten)]
         conn: Connection,
@@ -67,7 +67,7 @@ pub struct Connection {
 #[derive(Debug, Subcommand)]
 pub enum NewsAction {
     /// Publish a news item (a future --at is an embargo).
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List news items.
     List {
         /// live, embargoed or retracted.
@@ -207,11 +207,9 @@ impl Client {
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<String, CliError> {
-        let resp = req
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| CliError::Remote(format!("cannot reach the daemon at {}: {e}", self.base)))?;
+        let resp = req.bearer_auth(&self.token).send().await.map_err(|e| {
+            CliError::Remote(format!("cannot reach the daemon at {}: {e}", self.base))
+        })?;
         let status = resp.status();
         let text = resp
             .text()
@@ -280,9 +278,7 @@ pub async fn news(action: NewsAction, conn: Connection) -> Result<(), CliError> 
                 author: a.author,
                 published_at: a.at,
             };
-            let text = client
-                .send(client.http.post(url("")).json(&input))
-                .await?;
+            let text = client.send(client.http.post(url("")).json(&input)).await?;
             let v: NewsView = decode(&text)?;
             println!(
                 "{}\t{}\t{}",
@@ -338,10 +334,7 @@ pub async fn news(action: NewsAction, conn: Connection) -> Result<(), CliError> 
         NewsAction::Show { id } => {
             let text = client.send(client.http.get(url(&format!("/{id}")))).await?;
             let v: serde_json::Value = decode(&text)?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&v).unwrap_or(text)
-            );
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or(text));
         }
         NewsAction::Retract { id } => {
             let text = client

@@ -681,7 +681,10 @@ fn load_channels(feeds_dir: &Path, default_base: &Url, problems: &mut Vec<Proble
             bad("description", "must not be empty".into());
         }
         if cf.limit == 0 || cf.limit > 1000 {
-            bad("limit", format!("must be between 1 and 1000, found {}", cf.limit));
+            bad(
+                "limit",
+                format!("must be between 1 and 1000, found {}", cf.limit),
+            );
         }
         let base = with_trailing_slash(cf.base_url.clone().unwrap_or_else(|| default_base.clone()));
         if !matches!(base.scheme(), "http" | "https") {

@@ -68,12 +68,10 @@ pub enum Permission {
 impl Role {
     /// Whether this role grants `p`.
     pub fn allows(self, p: Permission) -> bool {
-        match (self, p) {
-            (Role::Admin, _) => true,
-            (_, Permission::NewsRead) => true,
-            (Role::Editor, Permission::NewsWrite) => true,
-            _ => false,
-        }
+        matches!(
+            (self, p),
+            (Role::Admin, _) | (_, Permission::NewsRead) | (Role::Editor, Permission::NewsWrite)
+        )
     }
 }
 

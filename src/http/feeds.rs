@@ -139,7 +139,10 @@ pub fn respond(doc: &Document, headers: &HeaderMap) -> Response {
     };
     builder
         .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, HeaderValue::from_static(doc.content_type))
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(doc.content_type),
+        )
         .header(header::CONTENT_LENGTH, body.len())
         .body(Body::from(body))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())

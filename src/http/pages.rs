@@ -86,11 +86,7 @@ pub async fn index(State(state): State<Arc<AppState>>) -> Response {
     let page = format!(
         "<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>موجز الأخبار · News feeds</title>\n{links}<style>{STYLE}</style>\n</head>\n<body>\n<h1>موجز الأخبار <bdi lang=\"en\">· News feeds</bdi></h1>\n{sections}\n</body>\n</html>\n"
     );
-    (
-        [(header::CACHE_CONTROL, "public, max-age=60")],
-        Html(page),
-    )
-        .into_response()
+    ([(header::CACHE_CONTROL, "public, max-age=60")], Html(page)).into_response()
 }
 
 /// `GET /news/{id}`: the permalink of an item without a link of its own.

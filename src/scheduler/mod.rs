@@ -49,10 +49,16 @@ impl Renderer {
         }
         self.metrics
             .set("musharaka_news_items", &[("state", "live")], live.into());
-        self.metrics
-            .set("musharaka_news_items", &[("state", "embargoed")], embargoed.into());
-        self.metrics
-            .set("musharaka_news_items", &[("state", "retracted")], retracted.into());
+        self.metrics.set(
+            "musharaka_news_items",
+            &[("state", "embargoed")],
+            embargoed.into(),
+        );
+        self.metrics.set(
+            "musharaka_news_items",
+            &[("state", "retracted")],
+            retracted.into(),
+        );
         for channel in self.config.channels.values() {
             let previous = self.cache.channel(&channel.id);
             let rendered = match render::render_channel(channel, &items, now, previous.as_deref()) {
@@ -70,8 +76,11 @@ impl Renderer {
             if let Some(dir) = &self.config.output_dir {
                 match render::write_static(dir, &rendered).await {
                     Ok(n) if n > 0 => {
-                        self.metrics
-                            .add("musharaka_static_writes_total", &[("outcome", "ok")], n as f64);
+                        self.metrics.add(
+                            "musharaka_static_writes_total",
+                            &[("outcome", "ok")],
+                            n as f64,
+                        );
                     }
                     Ok(_) => {}
                     Err(e) => {
@@ -82,8 +91,10 @@ impl Renderer {
                 }
             }
             if self.cache.replace(rendered) {
-                self.metrics
-                    .inc("musharaka_renders_total", &[("channel", channel.id.as_str())]);
+                self.metrics.inc(
+                    "musharaka_renders_total",
+                    &[("channel", channel.id.as_str())],
+                );
                 tracing::debug!(channel = %channel.id, "channel changed");
             }
         }

@@ -101,7 +101,10 @@ pub fn clean_html(html: &str) -> String {
 fn http_url(s: &str) -> Result<String, String> {
     match url::Url::parse(s.trim()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(u.to_string()),
-        Ok(u) => Err(format!("must be an http(s) URL, found scheme `{}`", u.scheme())),
+        Ok(u) => Err(format!(
+            "must be an http(s) URL, found scheme `{}`",
+            u.scheme()
+        )),
         Err(e) => Err(format!("not a URL: {e}")),
     }
 }
@@ -114,7 +117,11 @@ impl NewsInput {
         let mut title = Localized::default();
         let mut body = Localized::default();
         for lang in Lang::ALL {
-            let t = self.title.get(lang).map(clean_text).filter(|t| !t.is_empty());
+            let t = self
+                .title
+                .get(lang)
+                .map(clean_text)
+                .filter(|t| !t.is_empty());
             if let Some(t) = &t {
                 if t.chars().count() > MAX_TITLE_CHARS {
                     errors.push(field(
@@ -123,7 +130,11 @@ impl NewsInput {
                     ));
                 }
             }
-            let b = self.body.get(lang).map(clean_html).filter(|b| !b.is_empty());
+            let b = self
+                .body
+                .get(lang)
+                .map(clean_html)
+                .filter(|b| !b.is_empty());
             if let Some(raw) = self.body.get(lang) {
                 if raw.len() > MAX_BODY_BYTES {
                     errors.push(field(
@@ -144,7 +155,12 @@ impl NewsInput {
         if title.is_empty() {
             errors.push(field("title", "an Arabic or English title is required"));
         }
-        let link = match self.link.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let link = match self
+            .link
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(l) => match http_url(l) {
                 Ok(u) => Some(u),
@@ -160,7 +176,10 @@ impl NewsInput {
             if c.is_empty() {
                 errors.push(field(&format!("categories[{i}]"), "must not be empty"));
             } else if c.chars().count() > 100 {
-                errors.push(field(&format!("categories[{i}]"), "longer than 100 characters"));
+                errors.push(field(
+                    &format!("categories[{i}]"),
+                    "longer than 100 characters",
+                ));
             } else if !categories.contains(&c) {
                 categories.push(c);
             }
@@ -196,7 +215,11 @@ impl NewsInput {
                 length: m.length,
             });
         }
-        let author = self.author.as_deref().map(clean_text).filter(|a| !a.is_empty());
+        let author = self
+            .author
+            .as_deref()
+            .map(clean_text)
+            .filter(|a| !a.is_empty());
         let published_at = self.published_at.unwrap_or(now);
         if published_at.timestamp() < 0 {
             errors.push(field("published_at", "must be after 1970"));

@@ -81,9 +81,8 @@ impl SledStore {
     /// Open (or create) the store in `dir`, migrating it forward.
     /// A store written by a newer schema is refused.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         let db = sled::Config::new()
             .path(dir)
             .mode(sled::Mode::HighThroughput)
@@ -299,7 +298,9 @@ impl NewsRepo for SledStore {
                 entry_key,
             } = &item.origin
             else {
-                return Err(StoreError::Backend("upsert_upstream needs an upstream item".into()));
+                return Err(StoreError::Backend(
+                    "upsert_upstream needs an upstream item".into(),
+                ));
             };
             let key = origin_key(source_id, entry_key);
             // Retry on a concurrent change; the loop ends because each
@@ -316,7 +317,9 @@ impl NewsRepo for SledStore {
                     None => None,
                 };
                 let result = match &existing {
-                    None => s.write_item(&item, None).map(|()| (Upsert::Inserted, item.clone())),
+                    None => s
+                        .write_item(&item, None)
+                        .map(|()| (Upsert::Inserted, item.clone())),
                     Some(old) if old.content_hash == item.content_hash => {
                         return Ok((Upsert::Unchanged, old.clone()));
                     }
@@ -326,7 +329,8 @@ impl NewsRepo for SledStore {
                         new.created_at = old.created_at;
                         new.revision = old.revision + 1;
                         new.retracted_at = old.retracted_at;
-                        s.write_item(&new, Some(old)).map(|()| (Upsert::Updated, new))
+                        s.write_item(&new, Some(old))
+                            .map(|()| (Upsert::Updated, new))
                     }
                 };
                 match result {

@@ -30,16 +30,56 @@ pub fn init_tracing(format: LogFormat, filter: &str) {
 
 /// Declared metrics: name, type, help.
 pub const METRICS: &[(&str, &str, &str)] = &[
-    ("musharaka_polls_total", "counter", "Upstream polls by source and outcome (ok, not_modified, error)."),
-    ("musharaka_poll_errors_total", "counter", "Upstream poll errors by source and class (retry, permanent)."),
-    ("musharaka_upstream_entries_total", "counter", "Upstream entries by source and outcome (inserted, updated, unchanged, skipped)."),
-    ("musharaka_news_items", "gauge", "News items in the store by state (live, embargoed, retracted)."),
-    ("musharaka_news_changes_total", "counter", "Staff news changes by action (create, update, retract)."),
-    ("musharaka_renders_total", "counter", "Channel renders by channel."),
-    ("musharaka_render_items", "gauge", "Items in a channel's current document, by channel."),
-    ("musharaka_static_writes_total", "counter", "Static feed files written, by outcome."),
-    ("musharaka_http_requests_total", "counter", "HTTP requests by route template, method and status."),
-    ("musharaka_source_consecutive_failures", "gauge", "Consecutive poll failures by source."),
+    (
+        "musharaka_polls_total",
+        "counter",
+        "Upstream polls by source and outcome (ok, not_modified, error).",
+    ),
+    (
+        "musharaka_poll_errors_total",
+        "counter",
+        "Upstream poll errors by source and class (retry, permanent).",
+    ),
+    (
+        "musharaka_upstream_entries_total",
+        "counter",
+        "Upstream entries by source and outcome (inserted, updated, unchanged, skipped).",
+    ),
+    (
+        "musharaka_news_items",
+        "gauge",
+        "News items in the store by state (live, embargoed, retracted).",
+    ),
+    (
+        "musharaka_news_changes_total",
+        "counter",
+        "Staff news changes by action (create, update, retract).",
+    ),
+    (
+        "musharaka_renders_total",
+        "counter",
+        "Channel renders by channel.",
+    ),
+    (
+        "musharaka_render_items",
+        "gauge",
+        "Items in a channel's current document, by channel.",
+    ),
+    (
+        "musharaka_static_writes_total",
+        "counter",
+        "Static feed files written, by outcome.",
+    ),
+    (
+        "musharaka_http_requests_total",
+        "counter",
+        "HTTP requests by route template, method and status.",
+    ),
+    (
+        "musharaka_source_consecutive_failures",
+        "gauge",
+        "Consecutive poll failures by source.",
+    ),
 ];
 
 type Key = (&'static str, Vec<(&'static str, String)>);

@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 async fn api_requires_a_known_bearer_token() {
     let install = Install::standard();
     let d = install.start().await;
-    for auth in [None, Some("Bearer nope-not-a-token-at-all"), Some("Basic abc")] {
+    for auth in [
+        None,
+        Some("Bearer nope-not-a-token-at-all"),
+        Some("Basic abc"),
+    ] {
         let mut req = d.http.get(d.url("/api/v1/news"));
         if let Some(a) = auth {
             req = req.header("authorization", a);
@@ -95,7 +99,11 @@ async fn bad_input_is_a_problem_document_listing_every_field() {
 
     let big = "ا".repeat(1024 * 1024);
     let resp = d.post_news(json!({"title": {"ar": big}})).await;
-    assert_eq!(resp.status(), 413, "bodies over http.max_body_bytes are refused");
+    assert_eq!(
+        resp.status(),
+        413,
+        "bodies over http.max_body_bytes are refused"
+    );
 
     let resp = d
         .http
@@ -212,7 +220,9 @@ async fn acknowledged_news_survives_a_restart_of_the_store() {
     let d = install.start().await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        let resp = d.post_news(json!({"title": {"en": format!("Item {i}")}})).await;
+        let resp = d
+            .post_news(json!({"title": {"en": format!("Item {i}")}}))
+            .await;
         assert_eq!(resp.status(), 201);
         let v: Value = resp.json().await.unwrap();
         ids.push(v["id"].as_str().unwrap().to_string());
@@ -262,7 +272,9 @@ async fn metrics_count_requests_by_route_and_status() {
         ),
         "{text}"
     );
-    assert!(text.contains(r#"musharaka_http_requests_total{route="/healthz",method="GET",status="200"} 1"#));
+    assert!(text.contains(
+        r#"musharaka_http_requests_total{route="/healthz",method="GET",status="200"} 1"#
+    ));
     assert!(text.contains("# TYPE musharaka_polls_total counter"));
     let ready = d.http.get(d.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);

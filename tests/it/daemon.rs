@@ -82,13 +82,21 @@ sources = ["missing-source"]
     let out = musharaka(&["check", "--config", install.config.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("log: unknown field `level`"), "{err}");
+    assert!(err.contains("musharaka.toml: log.level: unknown field `level`"), "{err}");
 }
 
 #[test]
 fn the_shipped_default_config_is_valid() {
-    let out = musharaka(&["check", "--config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/musharaka.toml")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = musharaka(&[
+        "check",
+        "--config",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config/musharaka.toml"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]

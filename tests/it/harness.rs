@@ -112,10 +112,7 @@ pub struct Daemon {
 impl Daemon {
     pub fn new(running: Running) -> Daemon {
         let base = format!("http://{}", running.addr);
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
         Daemon {
             running,
             base,
@@ -139,12 +136,25 @@ impl Daemon {
 
     /// Wait (on the render-generation signal) until `pred` holds for the
     /// body of `path`, or fail after `limit`.
-    pub async fn wait_for_feed(&self, path: &str, limit: Duration, pred: impl Fn(&str) -> bool) -> String {
+    pub async fn wait_for_feed(
+        &self,
+        path: &str,
+        limit: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
         let mut rx = self.running.rendered.clone();
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             rx.borrow_and_update();
-            let body = self.http.get(self.url(path)).send().await.unwrap().text().await.unwrap();
+            let body = self
+                .http
+                .get(self.url(path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             if pred(&body) {
                 return body;
             }
@@ -173,7 +183,9 @@ impl Process {
     pub fn spawn(install: &Install) -> Process {
         let notify_path = install.path(&format!("notify-{}.sock", rand_suffix()));
         let notify = UnixDatagram::bind(&notify_path).unwrap();
-        notify.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        notify
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_musharaka"))
             .arg("run")
             .arg("--config")

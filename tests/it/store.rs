@@ -44,7 +44,11 @@ async fn a_v1_store_is_migrated_forward_on_open() {
         .into_iter()
         .map(|i| i.title.ar.unwrap())
         .collect();
-    assert_eq!(titles, ["خبر 3", "خبر 2", "خبر 1"], "index rebuilt, newest first");
+    assert_eq!(
+        titles,
+        ["خبر 3", "خبر 2", "خبر 1"],
+        "index rebuilt, newest first"
+    );
     use musharaka::store::Store;
     assert_eq!(s.schema_version(), SCHEMA_VERSION);
 }

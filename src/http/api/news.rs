@@ -130,7 +130,9 @@ pub async fn create(
     let valid = input.validate(now).map_err(ApiError::Invalid)?;
     let item = valid.into_new_item(now);
     state.store.insert_news(&item).await?;
-    state.metrics.inc("musharaka_news_changes_total", &[("action", "create")]);
+    state
+        .metrics
+        .inc("musharaka_news_changes_total", &[("action", "create")]);
     tracing::info!(id = %item.id, staff = %staff.name, published_at = %item.published_at, "news created");
     state.changed.notify_one();
     let location = format!("/api/v1/news/{}", item.id);
@@ -160,7 +162,9 @@ pub async fn replace(
     }
     let item = valid.apply_to(&old, now);
     state.store.update_news(&item).await?;
-    state.metrics.inc("musharaka_news_changes_total", &[("action", "update")]);
+    state
+        .metrics
+        .inc("musharaka_news_changes_total", &[("action", "update")]);
     tracing::info!(id = %item.id, staff = %staff.name, revision = item.revision, "news updated");
     state.changed.notify_one();
     Ok(with_etag(StatusCode::OK, item, now))
@@ -187,7 +191,9 @@ pub async fn retract(
         ..old
     };
     state.store.update_news(&item).await?;
-    state.metrics.inc("musharaka_news_changes_total", &[("action", "retract")]);
+    state
+        .metrics
+        .inc("musharaka_news_changes_total", &[("action", "retract")]);
     tracing::info!(id = %item.id, staff = %staff.name, "news retracted");
     state.changed.notify_one();
     Ok(with_etag(StatusCode::OK, item, now))
