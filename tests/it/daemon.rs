@@ -4,6 +4,7 @@
 use crate::harness::*;
 use serde_json::{Value, json};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 fn musharaka(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_musharaka"))
@@ -82,7 +83,10 @@ sources = ["missing-source"]
     let out = musharaka(&["check", "--config", install.config.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("musharaka.toml: log.level: unknown field `level`"), "{err}");
+    assert!(
+        err.contains("musharaka.toml: log.level: unknown field `level`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -192,4 +196,89 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+#[tokio::test]
+async fn newcomer_flow_cli_add_list_retract_against_the_running_daemon() {
+    // No tokens configured: the daemon generates its admin token for the CLI.
+    let install = Install::with_auth(
+        &[("ar.toml", AR_CHANNEL), ("en.toml", EN_CHANNEL)],
+        "",
+        false,
+    );
+    let p = Process::spawn(&install);
+    let token_file = install.path("data/admin.token");
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    assert!(token.trim().len() >= 32);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let cfg = install.config.to_str().unwrap().to_string();
+    let url = format!("http://{}", p.addr);
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_musharaka"))
+            .args(args)
+            .args(["--config", &cfg, "--url", &url])
+            .output()
+            .unwrap()
+    };
+    let out = cli(&[
+        "news",
+        "add",
+        "--title-ar",
+        "خبر من سطر الأوامر",
+        "--body-ar",
+        "<p>نص الخبر</p>",
+        "--category",
+        "خدمات",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let added_at = Instant::now();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let id = stdout.split('\t').next().unwrap().trim().to_string();
+    assert!(stdout.contains("\tlive\t"), "{stdout}");
+
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for path in ["/feeds/news-ar.rss", "/feeds/news-ar.atom"] {
+        loop {
+            let body = http
+                .get(p.url(path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if body.contains("خبر من سطر الأوامر") {
+                break;
+            }
+            assert!(
+                added_at.elapsed() < Duration::from_secs(1),
+                "{path} did not show the item within a second"
+            );
+            tokio::task::yield_now().await;
+        }
+    }
+
+    let out = cli(&["news", "list"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&id));
+    let out = cli(&["news", "retract", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&["news", "list", "--state", "retracted"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&id));
+    // A validation failure is reported with its fields and a non-zero status.
+    let out = cli(&["news", "add", "--link", "ftp://x"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("422") && err.contains("link"), "{err}");
 }

@@ -44,6 +44,11 @@ limit = 5
 impl Install {
     /// A config with an editor and a viewer token and the given channel files.
     pub fn new(channels: &[(&str, &str)], extra: &str) -> Install {
+        Install::with_auth(channels, extra, true)
+    }
+
+    /// Like [`Install::new`]; without tokens the daemon generates its admin token.
+    pub fn with_auth(channels: &[(&str, &str)], extra: &str, tokens: bool) -> Install {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("feeds")).unwrap();
         for (name, text) in channels {
@@ -52,6 +57,20 @@ impl Install {
         std::fs::write(dir.path().join("editor.token"), EDITOR_TOKEN).unwrap();
         std::fs::write(dir.path().join("viewer.token"), VIEWER_TOKEN).unwrap();
         let config = dir.path().join("musharaka.toml");
+        let auth = if tokens {
+            r#"
+[[auth.tokens]]
+name = "editor"
+role = "editor"
+file = "editor.token"
+[[auth.tokens]]
+name = "viewer"
+role = "viewer"
+file = "viewer.token"
+"#
+        } else {
+            ""
+        };
         std::fs::write(
             &config,
             format!(
@@ -64,14 +83,7 @@ listen = "127.0.0.1:0"
 shutdown_grace = "5s"
 [output]
 dir = "public"
-[[auth.tokens]]
-name = "editor"
-role = "editor"
-file = "editor.token"
-[[auth.tokens]]
-name = "viewer"
-role = "viewer"
-file = "viewer.token"
+{auth}
 {extra}
 "#
             ),

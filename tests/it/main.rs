@@ -2,6 +2,7 @@
 
 mod api;
 mod daemon;
+mod feeds;
 mod harness;
 mod store;
 mod upstream;
