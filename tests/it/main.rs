@@ -5,4 +5,5 @@ mod daemon;
 mod feeds;
 mod harness;
 mod store;
+mod systemd;
 mod upstream;
