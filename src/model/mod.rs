@@ -229,6 +229,11 @@ pub struct NewsItem {
     /// Incremented on every change.
     #[serde(default)]
     pub revision: u64,
+    /// When the stored record last changed (any write: edit, upstream
+    /// update, retraction). Unlike `updated_at`, which upstream feeds set,
+    /// this is always the daemon's own clock; feeds' Last-Modified uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<DateTime<Utc>>,
     /// Hash of the normalized upstream content, to detect changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_hash: Option<String>,
@@ -256,12 +261,21 @@ impl NewsItem {
         }
     }
 
+    /// The last instant the stored record changed: its creation, its last
+    /// update (as the source says) or its last write in the store.
+    pub fn last_change(&self) -> DateTime<Utc> {
+        let t = self.updated_at.max(self.created_at);
+        self.modified_at.map_or(t, |m| t.max(m))
+    }
+
     /// The last instant at which this item changed what a feed shows:
-    /// its publication (when due), its last update or its retraction.
+    /// its publication (when due: an embargo lifts at `published_at`, and an
+    /// old-dated upstream entry appears when it is first stored), its last
+    /// change, or its retraction.
     pub fn feed_changed_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let mut t: Option<DateTime<Utc>> = None;
         if self.published_at <= now {
-            t = Some(self.published_at.max(self.updated_at));
+            t = Some(self.published_at.max(self.last_change()));
         }
         if let Some(r) = self.retracted_at {
             t = Some(t.map_or(r, |t| t.max(r)));
@@ -305,4 +319,57 @@ pub struct SourceState {
     /// Entries seen in the last successful parse.
     #[serde(default)]
     pub entries_seen: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 28, h, 0, 0).unwrap()
+    }
+
+    fn item(published: u32, created: u32) -> NewsItem {
+        NewsItem {
+            id: ItemId::new(),
+            origin: Origin::Staff,
+            title: Localized::one(Lang::Ar, "عنوان"),
+            body: Localized::default(),
+            link: None,
+            categories: vec![],
+            media: vec![],
+            author: None,
+            published_at: at(published),
+            updated_at: at(published),
+            created_at: at(created),
+            retracted_at: None,
+            revision: 0,
+            modified_at: None,
+            content_hash: None,
+        }
+    }
+
+    #[test]
+    fn an_old_dated_entry_changes_the_feed_when_it_is_stored() {
+        // A ministry entry dated 01:00 first stored at 09:00 changed the feed at 09:00,
+        // so If-Modified-Since from 08:00 must not answer 304.
+        assert_eq!(item(1, 9).feed_changed_at(at(10)), Some(at(9)));
+    }
+
+    #[test]
+    fn an_embargo_changes_the_feed_when_it_lifts() {
+        let i = item(12, 9);
+        assert_eq!(i.feed_changed_at(at(10)), None);
+        assert_eq!(i.feed_changed_at(at(13)), Some(at(12)));
+    }
+
+    #[test]
+    fn an_upstream_update_and_a_retraction_move_the_change_time() {
+        let mut i = item(1, 2);
+        i.modified_at = Some(at(5));
+        assert_eq!(i.feed_changed_at(at(10)), Some(at(5)));
+        i.retracted_at = Some(at(7));
+        assert_eq!(i.feed_changed_at(at(10)), Some(at(7)));
+    }
 }

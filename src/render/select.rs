@@ -90,7 +90,7 @@ pub fn state_time(channel: &Channel, items: &[NewsItem], now: DateTime<Utc>) -> 
 pub fn page_time(items: &[&NewsItem]) -> DateTime<Utc> {
     items
         .iter()
-        .map(|i| i.published_at.max(i.updated_at))
+        .map(|i| i.published_at.max(i.last_change()))
         .max()
         .unwrap_or_else(empty_feed_time)
 }

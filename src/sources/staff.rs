@@ -268,6 +268,7 @@ impl ValidNews {
             created_at: now,
             retracted_at: None,
             revision: 0,
+            modified_at: None,
             content_hash: None,
         }
     }
@@ -283,6 +284,7 @@ impl ValidNews {
             author: self.author,
             published_at: self.published_at,
             updated_at: now,
+            modified_at: Some(now),
             revision: item.revision + 1,
             ..item.clone()
         }

@@ -325,6 +325,8 @@ impl NewsRepo for SledStore {
                     }
                     Some(old) => {
                         let mut new = item.clone();
+                        // The poller stamps `created_at` with the poll time.
+                        new.modified_at = Some(item.created_at);
                         new.id = old.id;
                         new.created_at = old.created_at;
                         new.revision = old.revision + 1;

@@ -22,6 +22,7 @@ fn item(n: i64, origin: Origin) -> NewsItem {
         created_at: t,
         retracted_at: None,
         revision: 0,
+        modified_at: None,
         content_hash: Some(format!("h{n}")),
     }
 }

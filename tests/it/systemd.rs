@@ -30,7 +30,10 @@ fn the_unit_declares_notify_watchdog_state_credentials_and_sandboxing() {
 fn the_unit_passes_systemd_analyze_verify() {
     let Ok(out) = Command::new("systemd-analyze").arg("--version").output() else {
         // CI installs systemd (see .ci/run); a developer machine may lack it.
-        assert!(std::env::var_os("CI").is_none(), "systemd-analyze is required in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "systemd-analyze is required in CI"
+        );
         eprintln!("SKIPPED: systemd-analyze is not installed");
         return;
     };
@@ -46,7 +49,10 @@ fn the_unit_passes_systemd_analyze_verify() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "systemd-analyze verify failed:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "systemd-analyze verify failed:\n{stderr}"
+    );
     let complaints: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("musharaka.service"))

@@ -69,6 +69,7 @@ pub fn item(n: u128) -> NewsItem {
         created_at: at(h),
         retracted_at: None,
         revision: 1,
+        modified_at: None,
         content_hash: None,
     }
 }

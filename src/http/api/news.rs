@@ -187,6 +187,7 @@ pub async fn retract(
     }
     let item = NewsItem {
         retracted_at: Some(now),
+        modified_at: Some(now),
         revision: old.revision + 1,
         ..old
     };

@@ -541,6 +541,7 @@ fn normalize(
         created_at: now,
         retracted_at: None,
         revision: 0,
+        modified_at: None,
         content_hash: Some(content_hash),
     })
 }
