@@ -318,6 +318,9 @@ pub struct SourceFile {
     /// Categories added to every entry of this source.
     #[serde(default)]
     pub categories: Vec<String>,
+    /// Fixed UTC offset (`+04:00`) for dates the feed gives without a zone.
+    #[serde(default)]
+    pub timezone: Option<String>,
     /// A human-readable name (ministry), used as the default author.
     #[serde(default)]
     pub name: Option<String>,
@@ -385,6 +388,8 @@ pub struct Source {
     pub language: Option<Lang>,
     /// Extra categories.
     pub categories: Vec<String>,
+    /// Seconds east of UTC for zone-less dates.
+    pub utc_offset: i32,
     /// Display name.
     pub name: Option<String>,
     /// Cross-post entries.
@@ -754,6 +759,19 @@ fn load_channels(feeds_dir: &Path, default_base: &Url, problems: &mut Vec<Proble
                     continue;
                 }
             };
+            let utc_offset = match s.timezone.as_deref() {
+                None => 0,
+                Some(z) => match crate::sources::upstream::dates::parse_offset(z) {
+                    Some(o) => o,
+                    None => {
+                        bad(
+                            &key("timezone"),
+                            format!("`{z}` is not a fixed UTC offset such as +04:00"),
+                        );
+                        continue;
+                    }
+                },
+            };
             own.insert(s.id.clone());
             sources.insert(
                 s.id.clone(),
@@ -764,6 +782,7 @@ fn load_channels(feeds_dir: &Path, default_base: &Url, problems: &mut Vec<Proble
                     schedule_text: s.schedule.clone(),
                     language: s.language,
                     categories: s.categories.clone(),
+                    utc_offset,
                     name: s.name.clone(),
                     cross_post: s.cross_post,
                     enabled: s.enabled,

@@ -32,6 +32,10 @@ url = "gopher://x"
 id = "s2"
 url = "https://x.example/feed"
 schedule = "every tuesday"
+[[sources]]
+id = "s3"
+url = "https://x.example/feed3"
+timezone = "Asia/Muscat"
 "#,
             ),
             (
@@ -69,6 +73,7 @@ sources = ["missing-source"]
         "bad-a.toml: title: must not be empty",
         "bad-a.toml: sources[0].url: unsupported scheme `gopher`",
         "bad-a.toml: sources[1].schedule: `every tuesday` is not a cron schedule",
+        "bad-a.toml: sources[2].timezone: `Asia/Muscat` is not a fixed UTC offset",
         "bad-b.toml: language: unknown variant `fr`",
         "good.toml: include.sources[0]: no source `missing-source`",
     ] {

@@ -163,6 +163,7 @@ fn source(id: &str, url: Url) -> Source {
         schedule_text: "0 */15 * * * *".into(),
         language: Some(Lang::Ar),
         categories: vec![],
+        utc_offset: 0,
         name: Some(format!("Source {id}")),
         cross_post: false,
         enabled: true,

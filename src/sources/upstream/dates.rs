@@ -6,14 +6,20 @@
 //! years), RFC 3339, ISO 8601 without a zone, and the `dd/mm/yyyy hh:mm`
 //! form common on Arabic sites (day first, never US month first).
 //!
-//! A date without a zone is taken as UTC: the feed does not say, and the
-//! configuration has no per-source zone. A date that cannot be read yields
-//! `None`; the caller then uses the first-seen time.
+//! A date without a zone is taken in the source's configured `timezone`
+//! (a fixed offset such as `+04:00`; UTC when not configured). A date that
+//! cannot be read yields `None`; the caller then uses the first-seen time.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
-/// Parse a date as found in a feed; `None` when it cannot be read.
+/// Parse a date as found in a feed, reading zone-less dates as UTC.
 pub fn parse_date(input: &str) -> Option<DateTime<Utc>> {
+    parse_date_in(input, 0)
+}
+
+/// Parse a date as found in a feed, reading zone-less dates at
+/// `default_offset` seconds east of UTC; `None` when it cannot be read.
+pub fn parse_date_in(input: &str, default_offset: i32) -> Option<DateTime<Utc>> {
     let s = input.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.is_empty() {
         return None;
@@ -21,10 +27,10 @@ pub fn parse_date(input: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(&s) {
         return Some(d.with_timezone(&Utc));
     }
-    if let Some(d) = parse_rfc822ish(&s) {
+    if let Some(d) = parse_rfc822ish(&s, default_offset) {
         return Some(d);
     }
-    parse_iso_or_numeric(&s)
+    parse_iso_or_numeric(&s, default_offset)
 }
 
 /// Offset of a named zone (RFC 822 section 5, plus the Gulf zone).
@@ -116,7 +122,7 @@ fn with_offset(naive: NaiveDateTime, offset_secs: i32) -> Option<DateTime<Utc>> 
 }
 
 /// `[Day,] DD Mon YYYY HH:MM[:SS] [zone]`, tolerating a wrong day name.
-fn parse_rfc822ish(s: &str) -> Option<DateTime<Utc>> {
+fn parse_rfc822ish(s: &str, default_offset: i32) -> Option<DateTime<Utc>> {
     // Drop the day name whatever it says: "Fri," "Friday," or "Fri".
     let mut tokens: Vec<&str> = s.split([' ', ',']).filter(|t| !t.is_empty()).collect();
     let has_day_name = tokens.len() >= 3
@@ -148,7 +154,7 @@ fn parse_rfc822ish(s: &str) -> Option<DateTime<Utc>> {
     };
     let offset = match tokens.get(4) {
         Some(z) => parse_zone(z)?,
-        None => 0,
+        None => default_offset,
     };
     if tokens.len() > 5 {
         return None;
@@ -157,7 +163,7 @@ fn parse_rfc822ish(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// `YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][zone]` and `DD/MM/YYYY[ HH:MM[:SS]]`.
-fn parse_iso_or_numeric(s: &str) -> Option<DateTime<Utc>> {
+fn parse_iso_or_numeric(s: &str, default_offset: i32) -> Option<DateTime<Utc>> {
     let (date_part, rest) = match s.find([' ', 'T']) {
         Some(i) => (&s[..i], s[i + 1..].trim()),
         None => (s, ""),
@@ -172,7 +178,7 @@ fn parse_iso_or_numeric(s: &str) -> Option<DateTime<Utc>> {
         return None;
     };
     if rest.is_empty() {
-        return with_offset(date.and_time(NaiveTime::MIN), 0);
+        return with_offset(date.and_time(NaiveTime::MIN), default_offset);
     }
     // Split the time from a trailing zone: "09:00:00+04:00", "09:00 GMT", "09:00Z".
     let split = rest
@@ -185,16 +191,37 @@ fn parse_iso_or_numeric(s: &str) -> Option<DateTime<Utc>> {
     };
     let time = parse_time(time_part)?;
     let offset = if zone_part.is_empty() {
-        0
+        default_offset
     } else {
         parse_zone(zone_part)?
     };
     with_offset(date.and_time(time), offset)
 }
 
+/// Parse a configured fixed offset such as `+04:00`, `-0530` or `UTC`.
+pub fn parse_offset(z: &str) -> Option<i32> {
+    parse_zone(z.trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zone_less_dates_use_the_source_offset() {
+        let d = parse_date_in("27/11/2026 07:45", 4 * 3600).unwrap();
+        assert_eq!(d, utc("2026-11-27T03:45:00Z"));
+        let d = parse_date_in("2026-11-22 09:00:00", 4 * 3600).unwrap();
+        assert_eq!(d, utc("2026-11-22T05:00:00Z"));
+        let d = parse_date_in("Fri, 27 Nov 2026 09:00", 4 * 3600).unwrap();
+        assert_eq!(d, utc("2026-11-27T05:00:00Z"));
+        // An explicit zone wins.
+        let d = parse_date_in("Fri, 27 Nov 2026 09:00 GMT", 4 * 3600).unwrap();
+        assert_eq!(d, utc("2026-11-27T09:00:00Z"));
+        assert_eq!(parse_offset("+04:00"), Some(14400));
+        assert_eq!(parse_offset("UTC"), Some(0));
+        assert_eq!(parse_offset("Asia/Muscat"), None);
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

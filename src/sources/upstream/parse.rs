@@ -10,7 +10,7 @@
 //!
 //! A broken entry is skipped with a reason; it never fails the feed.
 
-use super::dates::parse_date;
+use super::dates::{parse_date, parse_date_in};
 use super::sanitize::{collapse, has_arabic, html_to_text, sanitize_html, text_to_html};
 use super::xml::{self, Format};
 use crate::config::Source;
@@ -112,7 +112,7 @@ pub fn parse_feed(
     let text = xml::decode(bytes)?;
     let format = xml::sniff(&text)?;
     let (title, feed_lang, ttl, base, raws) = match format {
-        Format::Rss => read_rss(&text, feed_url)?,
+        Format::Rss => read_rss(&text, feed_url, source.utc_offset)?,
         Format::Atom => read_atom(&text, feed_url)?,
     };
     let language = feed_lang.or(source.language);
@@ -162,7 +162,7 @@ fn http_base(href: Option<&str>, against: &Url) -> Option<Url> {
     matches!(u.scheme(), "http" | "https").then_some(u)
 }
 
-fn read_rss(text: &str, feed_url: &Url) -> Result<Read, ParseError> {
+fn read_rss(text: &str, feed_url: &Url, utc_offset: i32) -> Result<Read, ParseError> {
     let channel =
         rss::Channel::read_from(text.as_bytes()).map_err(|e| ParseError::Rss(e.to_string()))?;
     // Like most readers (miniflux), entry links resolve against the site
@@ -230,7 +230,9 @@ fn read_rss(text: &str, feed_url: &Url) -> Result<Read, ParseError> {
                 .collect(),
             media,
             author,
-            published: date_text.as_deref().and_then(parse_date),
+            published: date_text
+                .as_deref()
+                .and_then(|d| parse_date_in(d, utc_offset)),
             updated: None,
             lang: None,
         });

@@ -20,6 +20,7 @@ pub(crate) fn source(id: &str, language: Option<Lang>) -> Source {
         schedule_text: "0 */15 * * * *".into(),
         language,
         categories: vec!["Government".into()],
+        utc_offset: 0,
         name: Some("Ministry".into()),
         cross_post: false,
         enabled: true,
