@@ -86,6 +86,97 @@ pub struct FileConfig {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// Cross-posting.
+    #[serde(default)]
+    pub publish: PublishConfig,
+    /// Social accounts news is cross-posted to.
+    #[serde(default)]
+    pub accounts: Vec<AccountFile>,
+}
+
+/// `[publish]`: delivery to social platforms.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublishConfig {
+    /// Connect time limit of platform calls.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Whole-call time limit (uploads excepted: they are chunked).
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// First retry delay after a failure (doubles, full jitter).
+    #[serde(with = "humantime_serde")]
+    pub backoff_base: Duration,
+    /// Longest retry delay.
+    #[serde(with = "humantime_serde")]
+    pub backoff_max: Duration,
+    /// Attempts before a job is dead (kept, with its error, until staff act).
+    pub max_attempts: u32,
+}
+
+impl Default for PublishConfig {
+    fn default() -> Self {
+        PublishConfig {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            backoff_base: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(3600),
+            max_attempts: 12,
+        }
+    }
+}
+
+/// `[[accounts]]`: one social account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountFile {
+    /// Unique id, e.g. `x-ar`.
+    pub id: String,
+    /// `x`, `facebook` or `youtube`.
+    pub platform: crate::publish::Platform,
+    /// Items with a title in this language are posted here.
+    pub language: Lang,
+    /// API base URL; each platform has its default.
+    #[serde(default)]
+    pub base_url: Option<Url>,
+    /// Post template with `{title}`, `{summary}`, `{link}`, `{hashtags}`.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Hashtags added to every post (without `#`).
+    #[serde(default)]
+    pub hashtags: Vec<String>,
+    /// Delete the post when its item is retracted.
+    #[serde(default = "defaults::yes")]
+    pub delete_on_retract: bool,
+    /// Post to this account at all.
+    #[serde(default = "defaults::yes")]
+    pub enabled: bool,
+    /// Platform settings and credential references, checked by the platform module.
+    #[serde(default)]
+    pub settings: toml::Table,
+}
+
+/// A validated account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Unique id.
+    pub id: String,
+    /// Platform.
+    pub platform: crate::publish::Platform,
+    /// Language.
+    pub lang: Lang,
+    /// API base URL, if overridden.
+    pub base_url: Option<Url>,
+    /// Template text, if overridden.
+    pub template: Option<String>,
+    /// Hashtags.
+    pub hashtags: Vec<String>,
+    /// Delete posts of retracted items.
+    pub delete_on_retract: bool,
+    /// Enabled.
+    pub enabled: bool,
+    /// Platform settings (validated by the platform module).
+    pub settings: toml::Table,
 }
 
 /// `[http]`
@@ -425,6 +516,10 @@ pub struct Config {
     pub channels: BTreeMap<String, Channel>,
     /// Sources by id, sorted.
     pub sources: BTreeMap<String, Source>,
+    /// Cross-posting settings.
+    pub publish: PublishConfig,
+    /// Social accounts by id, sorted.
+    pub accounts: BTreeMap<String, Account>,
 }
 
 impl Config {
@@ -516,6 +611,14 @@ impl Config {
         for (i, t) in file.auth.tokens.iter().enumerate() {
             t.validate(path, &format!("auth.tokens[{i}]"), &mut problems);
         }
+        let accounts = validate_accounts(path, &file.accounts, &mut problems);
+        if file.publish.max_attempts == 0 {
+            problems.push(Problem {
+                file: path.to_path_buf(),
+                key: "publish.max_attempts".into(),
+                message: "must be at least 1".into(),
+            });
+        }
         let feeds_dir = resolve(&file.feeds_dir);
         let (channels, sources) = load_channels(&feeds_dir, &public_base_url, &mut problems);
         if !problems.is_empty() {
@@ -533,8 +636,71 @@ impl Config {
             log,
             channels,
             sources,
+            publish: file.publish,
+            accounts,
         })
     }
+}
+
+fn validate_accounts(
+    path: &Path,
+    files: &[AccountFile],
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, Account> {
+    let mut out = BTreeMap::new();
+    for (i, a) in files.iter().enumerate() {
+        let before = problems.len();
+        let mut bad = |key: &str, message: String| {
+            problems.push(Problem {
+                file: path.to_path_buf(),
+                key: format!("accounts[{i}]{key}"),
+                message,
+            })
+        };
+        if !valid_id(&a.id) {
+            bad(".id", format!("`{}` is not a valid id", a.id));
+        } else if out.contains_key(&a.id) {
+            bad(".id", format!("account `{}` is defined twice", a.id));
+        }
+        if let Some(u) = &a.base_url {
+            if !matches!(u.scheme(), "http" | "https") {
+                bad(".base_url", "must be an http or https URL".into());
+            }
+        }
+        if let Some(t) = &a.template {
+            if let Err(e) = crate::publish::text::Template::parse(t) {
+                bad(".template", e.to_string());
+            }
+        }
+        for (j, h) in a.hashtags.iter().enumerate() {
+            if h.trim().is_empty() || h.starts_with('#') || h.chars().any(char::is_whitespace) {
+                bad(
+                    &format!(".hashtags[{j}]"),
+                    format!("`{h}` must be one word without `#`"),
+                );
+            }
+        }
+        for (key, message) in crate::publish::platforms::check_settings(a.platform, &a.settings) {
+            bad(&format!(".settings.{key}"), message);
+        }
+        if problems.len() == before {
+            out.insert(
+                a.id.clone(),
+                Account {
+                    id: a.id.clone(),
+                    platform: a.platform,
+                    lang: a.language,
+                    base_url: a.base_url.clone(),
+                    template: a.template.clone(),
+                    hashtags: a.hashtags.clone(),
+                    delete_on_retract: a.delete_on_retract,
+                    enabled: a.enabled,
+                    settings: a.settings.clone(),
+                },
+            );
+        }
+    }
+    out
 }
 
 fn with_trailing_slash(mut u: Url) -> Url {

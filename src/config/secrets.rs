@@ -123,29 +123,97 @@ impl TokenConfig {
 
     /// Read the token's value. The error names where it looked, never a value.
     pub fn resolve(&self, config_dir: &Path) -> Result<Secret, String> {
-        let raw = if let Some(var) = &self.env {
-            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?
-        } else if let Some(file) = &self.file {
-            let p = if file.is_absolute() {
-                file.clone()
-            } else {
-                config_dir.join(file)
-            };
-            std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?
-        } else if let Some(name) = &self.credential {
-            let dir = std::env::var("CREDENTIALS_DIRECTORY")
-                .map_err(|_| format!("credential {name}: $CREDENTIALS_DIRECTORY is not set"))?;
-            let p = Path::new(&dir).join(name);
-            std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?
-        } else {
-            return Err("no source given".into());
-        };
-        let v = raw.trim_end_matches(['\n', '\r']).to_string();
-        if v.len() < 16 {
+        let v = read_secret(
+            self.env.as_deref(),
+            self.file.as_deref(),
+            self.credential.as_deref(),
+            config_dir,
+        )?;
+        if v.0.len() < 16 {
             return Err("token is shorter than 16 characters".into());
         }
-        Ok(Secret(v))
+        Ok(v)
     }
+}
+
+/// Where a platform secret is: `{ env = "VAR" }`, `{ file = "path" }` or
+/// `{ credential = "name" }` (a systemd credential). Never the value itself.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    /// An environment variable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// A file (relative to the config file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// A systemd credential name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+impl SecretRef {
+    /// A reference to an environment variable.
+    pub fn env(var: impl Into<String>) -> Self {
+        SecretRef {
+            env: Some(var.into()),
+            file: None,
+            credential: None,
+        }
+    }
+
+    /// The problem with this reference, if any (exactly one source).
+    pub fn problem(&self) -> Option<String> {
+        let n = [
+            self.env.is_some(),
+            self.file.is_some(),
+            self.credential.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
+        (n != 1).then(|| "give exactly one of `env`, `file` or `credential`".to_string())
+    }
+
+    /// Read the value. The error names where it looked, never a value.
+    pub fn resolve(&self, config_dir: &Path) -> Result<Secret, String> {
+        read_secret(
+            self.env.as_deref(),
+            self.file.as_deref(),
+            self.credential.as_deref(),
+            config_dir,
+        )
+    }
+}
+
+fn read_secret(
+    env: Option<&str>,
+    file: Option<&Path>,
+    credential: Option<&str>,
+    config_dir: &Path,
+) -> Result<Secret, String> {
+    let raw = if let Some(var) = env {
+        std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?
+    } else if let Some(file) = file {
+        let p = if file.is_absolute() {
+            file.to_path_buf()
+        } else {
+            config_dir.join(file)
+        };
+        std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?
+    } else if let Some(name) = credential {
+        let dir = std::env::var("CREDENTIALS_DIRECTORY")
+            .map_err(|_| format!("credential {name}: $CREDENTIALS_DIRECTORY is not set"))?;
+        let p = Path::new(&dir).join(name);
+        std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?
+    } else {
+        return Err("no source given".into());
+    };
+    let v = raw.trim_end_matches(['\n', '\r']).to_string();
+    if v.is_empty() {
+        return Err("the secret is empty".into());
+    }
+    Ok(Secret(v))
 }
 
 /// SHA-256 of a token, the only form kept in memory after start.

@@ -88,9 +88,43 @@ pub trait SourceRepo: Send + Sync {
     async fn all_source_states(&self) -> Result<Vec<SourceState>, StoreError>;
 }
 
+/// Platform credentials that change at run time (rotated refresh tokens,
+/// access tokens and their expiry), per account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredCredentials {
+    /// Current access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    /// When it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Current refresh token (X rotates it on every refresh).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// A fingerprint of the configured initial refresh token: when staff
+    /// configure a new one (re-authorization), it wins over the stored one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<String>,
+    /// When this record was written.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Durable credentials per account.
+#[async_trait]
+pub trait CredentialRepo: Send + Sync {
+    /// The stored credentials of an account.
+    async fn credentials(&self, account_id: &str) -> Result<Option<StoredCredentials>, StoreError>;
+    /// Store credentials (durably: flushed before returning).
+    async fn put_credentials(
+        &self,
+        account_id: &str,
+        creds: &StoredCredentials,
+    ) -> Result<(), StoreError>;
+}
+
 /// Everything the daemon stores.
 #[async_trait]
-pub trait Store: NewsRepo + SourceRepo + std::fmt::Debug {
+pub trait Store: NewsRepo + SourceRepo + CredentialRepo + std::fmt::Debug {
     /// Flush everything to disk.
     async fn flush(&self) -> Result<(), StoreError>;
     /// Schema version on disk.

@@ -7,11 +7,15 @@
 //! - `news_by_published` (v2): published-at millis (i64 BE, sign-flipped) ‖ id → (); the
 //!   listing order.
 //! - `sources`: source id → JSON [`SourceState`].
+//! - `credentials`: account id → JSON [`StoredCredentials`] (rotated tokens).
 //!
 //! All sled calls run on the blocking pool; every write is followed by a
 //! flush before the method returns.
 
-use super::{NewsRepo, SCHEMA_VERSION, SourceRepo, Store, StoreError, Upsert};
+use super::{
+    CredentialRepo, NewsRepo, SCHEMA_VERSION, SourceRepo, Store, StoreError, StoredCredentials,
+    Upsert,
+};
 use crate::model::{ItemId, NewsItem, Origin, SourceState};
 use async_trait::async_trait;
 use sled::Transactional;
@@ -24,6 +28,7 @@ const NEWS: &str = "news";
 const BY_ORIGIN: &str = "news_by_origin";
 const BY_PUBLISHED: &str = "news_by_published";
 const SOURCES: &str = "sources";
+const CREDENTIALS: &str = "credentials";
 const VERSION_KEY: &[u8] = b"schema_version";
 
 /// The sled store.
@@ -34,6 +39,7 @@ pub struct SledStore {
     by_origin: sled::Tree,
     by_published: sled::Tree,
     sources: sled::Tree,
+    credentials: sled::Tree,
     version: u32,
 }
 
@@ -117,6 +123,7 @@ impl SledStore {
             by_origin: db.open_tree(BY_ORIGIN).map_err(backend)?,
             by_published: db.open_tree(BY_PUBLISHED).map_err(backend)?,
             sources: db.open_tree(SOURCES).map_err(backend)?,
+            credentials: db.open_tree(CREDENTIALS).map_err(backend)?,
             db,
             version: SCHEMA_VERSION,
         };
@@ -387,6 +394,40 @@ impl SourceRepo for SledStore {
                     })
                 })
                 .collect()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl CredentialRepo for SledStore {
+    async fn credentials(&self, account_id: &str) -> Result<Option<StoredCredentials>, StoreError> {
+        let id = account_id.to_string();
+        self.blocking(move |s| {
+            s.credentials
+                .get(id.as_bytes())
+                .map_err(backend)?
+                .map(|v| {
+                    serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                        tree: CREDENTIALS,
+                        detail: e.to_string(),
+                    })
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn put_credentials(
+        &self,
+        account_id: &str,
+        creds: &StoredCredentials,
+    ) -> Result<(), StoreError> {
+        let val = encode(creds)?;
+        let id = account_id.to_string();
+        self.blocking(move |s| {
+            s.credentials.insert(id.as_bytes(), val).map_err(backend)?;
+            s.sync_flush()
         })
         .await
     }
