@@ -99,3 +99,29 @@ pub fn dropped_connection() -> Response {
         .body(Body::from_stream(stream))
         .unwrap_or_default()
 }
+
+/// A post a fake accepted, as the tests and the sandbox inspect it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FakePost {
+    /// The platform id the fake gave it.
+    pub id: String,
+    /// Text (tweet text, page message or caption, video description).
+    pub text: String,
+    /// Title, where the platform has one (video title).
+    pub title: Option<String>,
+    /// Link field, where the platform has one (Facebook `link`).
+    pub link: Option<String>,
+    /// Deleted since.
+    pub deleted: bool,
+    /// When the fake accepted it.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl FakePost {
+    /// Whether this post carries `marker` (the item link) anywhere.
+    pub fn carries(&self, marker: &str) -> bool {
+        self.text.contains(marker)
+            || self.link.as_deref() == Some(marker)
+            || self.title.as_deref().is_some_and(|t| t.contains(marker))
+    }
+}
