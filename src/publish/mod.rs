@@ -7,8 +7,10 @@
 //! - [`fake`]: shared fault machinery of the in-process platform fakes.
 
 pub mod fake;
+pub mod outbox;
 pub mod platform;
 pub mod platforms;
 pub mod text;
+pub mod worker;
 
 pub use platform::{DeliveryError, JobId, Outgoing, Platform, Posted, Publisher, Rendered};

@@ -9,6 +9,8 @@
 pub mod sled;
 
 use crate::model::{ItemId, NewsItem, SourceState};
+use crate::publish::JobId;
+use crate::publish::outbox::{AccountState, Job};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -74,7 +76,18 @@ pub trait NewsRepo: Send + Sync {
     /// Insert or update an upstream entry, keyed by (source, entry key):
     /// stored once across polls, updated in place when its content hash
     /// changed. The `id`, `created_at` and `revision` of an existing item are kept.
-    async fn upsert_upstream(&self, item: NewsItem) -> Result<(Upsert, NewsItem), StoreError>;
+    /// `jobs` (outbox jobs for `item.id`) are written in the same
+    /// transaction when the entry is new, and dropped otherwise.
+    async fn upsert_upstream(
+        &self,
+        item: NewsItem,
+        jobs: Vec<Job>,
+    ) -> Result<(Upsert, NewsItem), StoreError>;
+    /// Store a new item with its outbox jobs, in one transaction.
+    async fn insert_news_with_jobs(&self, item: &NewsItem, jobs: &[Job]) -> Result<(), StoreError>;
+    /// Replace an item (as [`NewsRepo::update_news`]) and write `jobs` (new
+    /// ones, or changes of stored ones at their next revision) in one transaction.
+    async fn update_news_with_jobs(&self, item: &NewsItem, jobs: &[Job]) -> Result<(), StoreError>;
 }
 
 /// Upstream source state.
@@ -86,6 +99,24 @@ pub trait SourceRepo: Send + Sync {
     async fn put_source_state(&self, state: &SourceState) -> Result<(), StoreError>;
     /// Every source's state.
     async fn all_source_states(&self) -> Result<Vec<SourceState>, StoreError>;
+}
+
+/// Outbox jobs and account state.
+#[async_trait]
+pub trait OutboxRepo: Send + Sync {
+    /// One job.
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
+    /// The jobs of one item, oldest first.
+    async fn jobs_for_item(&self, item: ItemId) -> Result<Vec<Job>, StoreError>;
+    /// Every job, oldest first.
+    async fn all_jobs(&self) -> Result<Vec<Job>, StoreError>;
+    /// Write jobs in one transaction (durably): a job with revision 0 must
+    /// be new; any other must replace the stored revision - 1.
+    async fn put_jobs(&self, jobs: &[Job]) -> Result<(), StoreError>;
+    /// The state of one account.
+    async fn account_state(&self, id: &str) -> Result<Option<AccountState>, StoreError>;
+    /// Save an account's state (durably).
+    async fn put_account_state(&self, state: &AccountState) -> Result<(), StoreError>;
 }
 
 /// Platform credentials that change at run time (rotated refresh tokens,
@@ -124,7 +155,7 @@ pub trait CredentialRepo: Send + Sync {
 
 /// Everything the daemon stores.
 #[async_trait]
-pub trait Store: NewsRepo + SourceRepo + CredentialRepo + std::fmt::Debug {
+pub trait Store: NewsRepo + SourceRepo + CredentialRepo + OutboxRepo + std::fmt::Debug {
     /// Flush everything to disk.
     async fn flush(&self) -> Result<(), StoreError>;
     /// Schema version on disk.

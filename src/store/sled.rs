@@ -8,15 +8,20 @@
 //!   listing order.
 //! - `sources`: source id → JSON [`SourceState`].
 //! - `credentials`: account id → JSON [`StoredCredentials`] (rotated tokens).
+//! - `outbox`: job id (16 bytes, UUIDv7) → JSON [`Job`].
+//! - `outbox_by_item`: item id ‖ job id → (); the jobs of an item.
+//! - `accounts`: account id → JSON [`AccountState`].
 //!
 //! All sled calls run on the blocking pool; every write is followed by a
 //! flush before the method returns.
 
 use super::{
-    CredentialRepo, NewsRepo, SCHEMA_VERSION, SourceRepo, Store, StoreError, StoredCredentials,
-    Upsert,
+    CredentialRepo, NewsRepo, OutboxRepo, SCHEMA_VERSION, SourceRepo, Store, StoreError,
+    StoredCredentials, Upsert,
 };
 use crate::model::{ItemId, NewsItem, Origin, SourceState};
+use crate::publish::JobId;
+use crate::publish::outbox::{AccountState, Job};
 use async_trait::async_trait;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -29,6 +34,9 @@ const BY_ORIGIN: &str = "news_by_origin";
 const BY_PUBLISHED: &str = "news_by_published";
 const SOURCES: &str = "sources";
 const CREDENTIALS: &str = "credentials";
+const OUTBOX: &str = "outbox";
+const OUTBOX_BY_ITEM: &str = "outbox_by_item";
+const ACCOUNTS: &str = "accounts";
 const VERSION_KEY: &[u8] = b"schema_version";
 
 /// The sled store.
@@ -40,6 +48,9 @@ pub struct SledStore {
     by_published: sled::Tree,
     sources: sled::Tree,
     credentials: sled::Tree,
+    outbox: sled::Tree,
+    outbox_by_item: sled::Tree,
+    accounts: sled::Tree,
     version: u32,
 }
 
@@ -83,6 +94,60 @@ fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(backend)
 }
 
+fn decode_job(bytes: &[u8]) -> Result<Job, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree: OUTBOX,
+        detail: e.to_string(),
+    })
+}
+
+/// A job ready to write: key, value, index key, expected stored revision.
+struct EncodedJob {
+    key: Vec<u8>,
+    value: Vec<u8>,
+    index: Vec<u8>,
+    expected: Option<u64>,
+}
+
+fn encode_jobs(jobs: &[Job]) -> Result<Vec<EncodedJob>, StoreError> {
+    jobs.iter()
+        .map(|j| {
+            let mut index = j.item_id.0.as_bytes().to_vec();
+            index.extend_from_slice(j.id.0.as_bytes());
+            Ok(EncodedJob {
+                key: j.id.0.as_bytes().to_vec(),
+                value: encode(j)?,
+                index,
+                expected: j.revision.checked_sub(1),
+            })
+        })
+        .collect()
+}
+
+/// Inside a transaction: write jobs, checking each one's stored revision.
+fn write_jobs_tx(
+    outbox: &sled::transaction::TransactionalTree,
+    by_item: &sled::transaction::TransactionalTree,
+    jobs: &[EncodedJob],
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    for j in jobs {
+        let current = match outbox.get(&j.key)? {
+            Some(v) => Some(
+                decode_job(&v)
+                    .map_err(ConflictableTransactionError::Abort)?
+                    .revision,
+            ),
+            None => None,
+        };
+        if current != j.expected {
+            return Err(ConflictableTransactionError::Abort(StoreError::Conflict));
+        }
+        outbox.insert(j.key.as_slice(), j.value.as_slice())?;
+        by_item.insert(j.index.as_slice(), &[])?;
+    }
+    Ok(())
+}
+
 impl SledStore {
     /// Open (or create) the store in `dir`, migrating it forward.
     /// A store written by a newer schema is refused.
@@ -124,6 +189,9 @@ impl SledStore {
             by_published: db.open_tree(BY_PUBLISHED).map_err(backend)?,
             sources: db.open_tree(SOURCES).map_err(backend)?,
             credentials: db.open_tree(CREDENTIALS).map_err(backend)?,
+            outbox: db.open_tree(OUTBOX).map_err(backend)?,
+            outbox_by_item: db.open_tree(OUTBOX_BY_ITEM).map_err(backend)?,
+            accounts: db.open_tree(ACCOUNTS).map_err(backend)?,
             db,
             version: SCHEMA_VERSION,
         };
@@ -202,7 +270,18 @@ impl SledStore {
     /// Write an item with its indexes in one transaction. `old` is the
     /// stored version being replaced, if any.
     fn write_item(&self, item: &NewsItem, old: Option<&NewsItem>) -> Result<(), StoreError> {
+        self.write_item_with_jobs(item, old, &[])
+    }
+
+    /// Write an item, its indexes and outbox jobs in one transaction.
+    fn write_item_with_jobs(
+        &self,
+        item: &NewsItem,
+        old: Option<&NewsItem>,
+        jobs: &[Job],
+    ) -> Result<(), StoreError> {
         let val = encode(item)?;
+        let encoded_jobs = encode_jobs(jobs)?;
         let id = item.id.0.as_bytes().to_vec();
         let new_pub = published_key(item);
         let old_pub = old.map(published_key);
@@ -214,38 +293,62 @@ impl SledStore {
             Origin::Staff => None,
         };
         let expected_rev = old.map(|o| o.revision);
-        let res: Result<(), TransactionError<StoreError>> =
-            (&self.news, &self.by_published, &self.by_origin).transaction(
-                |(news, by_pub, by_origin)| {
-                    // Optimistic concurrency: the stored revision must be the
-                    // one the caller read (or absent for a new item).
-                    let current_rev = match news.get(&id)? {
-                        Some(v) => Some(
-                            decode_item(&v)
-                                .map_err(ConflictableTransactionError::Abort)?
-                                .revision,
-                        ),
-                        None => None,
-                    };
-                    if current_rev != expected_rev {
-                        return Err(ConflictableTransactionError::Abort(StoreError::Conflict));
-                    }
-                    news.insert(id.as_slice(), val.as_slice())?;
-                    if let Some(op) = &old_pub {
-                        by_pub.remove(op.as_slice())?;
-                    }
-                    by_pub.insert(new_pub.as_slice(), &[])?;
-                    if let Some(ok) = &origin {
-                        by_origin.insert(ok.as_slice(), id.as_slice())?;
-                    }
-                    Ok(())
-                },
-            );
+        let res: Result<(), TransactionError<StoreError>> = (
+            &self.news,
+            &self.by_published,
+            &self.by_origin,
+            &self.outbox,
+            &self.outbox_by_item,
+        )
+            .transaction(|(news, by_pub, by_origin, outbox, by_item)| {
+                // Optimistic concurrency: the stored revision must be the
+                // one the caller read (or absent for a new item).
+                let current_rev = match news.get(&id)? {
+                    Some(v) => Some(
+                        decode_item(&v)
+                            .map_err(ConflictableTransactionError::Abort)?
+                            .revision,
+                    ),
+                    None => None,
+                };
+                if current_rev != expected_rev {
+                    return Err(ConflictableTransactionError::Abort(StoreError::Conflict));
+                }
+                news.insert(id.as_slice(), val.as_slice())?;
+                if let Some(op) = &old_pub {
+                    by_pub.remove(op.as_slice())?;
+                }
+                by_pub.insert(new_pub.as_slice(), &[])?;
+                if let Some(ok) = &origin {
+                    by_origin.insert(ok.as_slice(), id.as_slice())?;
+                }
+                write_jobs_tx(outbox, by_item, &encoded_jobs)?;
+                Ok(())
+            });
         match res {
             Ok(()) => self.sync_flush(),
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(backend(e)),
         }
+    }
+
+    fn put_jobs_sync(&self, jobs: &[Job]) -> Result<(), StoreError> {
+        let encoded = encode_jobs(jobs)?;
+        let res: Result<(), TransactionError<StoreError>> = (&self.outbox, &self.outbox_by_item)
+            .transaction(|(outbox, by_item)| write_jobs_tx(outbox, by_item, &encoded));
+        match res {
+            Ok(()) => self.sync_flush(),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(backend(e)),
+        }
+    }
+
+    fn get_job_sync(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.outbox
+            .get(id.0.as_bytes())
+            .map_err(backend)?
+            .map(|v| decode_job(&v))
+            .transpose()
     }
 
     fn get_sync(&self, id: ItemId) -> Result<Option<NewsItem>, StoreError> {
@@ -298,7 +401,31 @@ impl NewsRepo for SledStore {
         .await
     }
 
-    async fn upsert_upstream(&self, item: NewsItem) -> Result<(Upsert, NewsItem), StoreError> {
+    async fn insert_news_with_jobs(&self, item: &NewsItem, jobs: &[Job]) -> Result<(), StoreError> {
+        let item = item.clone();
+        let jobs = jobs.to_vec();
+        self.blocking(move |s| s.write_item_with_jobs(&item, None, &jobs))
+            .await
+    }
+
+    async fn update_news_with_jobs(&self, item: &NewsItem, jobs: &[Job]) -> Result<(), StoreError> {
+        let item = item.clone();
+        let jobs = jobs.to_vec();
+        self.blocking(move |s| {
+            let old = s.get_sync(item.id)?.ok_or(StoreError::NotFound)?;
+            if old.revision + 1 != item.revision {
+                return Err(StoreError::Conflict);
+            }
+            s.write_item_with_jobs(&item, Some(&old), &jobs)
+        })
+        .await
+    }
+
+    async fn upsert_upstream(
+        &self,
+        item: NewsItem,
+        jobs: Vec<Job>,
+    ) -> Result<(Upsert, NewsItem), StoreError> {
         self.blocking(move |s| {
             let Origin::Upstream {
                 source_id,
@@ -325,7 +452,7 @@ impl NewsRepo for SledStore {
                 };
                 let result = match &existing {
                     None => s
-                        .write_item(&item, None)
+                        .write_item_with_jobs(&item, None, &jobs)
                         .map(|()| (Upsert::Inserted, item.clone())),
                     Some(old) if old.content_hash == item.content_hash => {
                         return Ok((Upsert::Unchanged, old.clone()));
@@ -394,6 +521,76 @@ impl SourceRepo for SledStore {
                     })
                 })
                 .collect()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl OutboxRepo for SledStore {
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.blocking(move |s| s.get_job_sync(id)).await
+    }
+
+    async fn jobs_for_item(&self, item: ItemId) -> Result<Vec<Job>, StoreError> {
+        self.blocking(move |s| {
+            let mut out = Vec::new();
+            for kv in s.outbox_by_item.scan_prefix(item.0.as_bytes()) {
+                let (k, _) = kv.map_err(backend)?;
+                let id = Uuid::from_slice(&k[16..]).map_err(|e| StoreError::Corrupt {
+                    tree: OUTBOX_BY_ITEM,
+                    detail: e.to_string(),
+                })?;
+                if let Some(j) = s.get_job_sync(JobId(id))? {
+                    out.push(j);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn all_jobs(&self) -> Result<Vec<Job>, StoreError> {
+        self.blocking(|s| {
+            s.outbox
+                .iter()
+                .map(|kv| {
+                    let (_, v) = kv.map_err(backend)?;
+                    decode_job(&v)
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn put_jobs(&self, jobs: &[Job]) -> Result<(), StoreError> {
+        let jobs = jobs.to_vec();
+        self.blocking(move |s| s.put_jobs_sync(&jobs)).await
+    }
+
+    async fn account_state(&self, id: &str) -> Result<Option<AccountState>, StoreError> {
+        let id = id.to_string();
+        self.blocking(move |s| {
+            s.accounts
+                .get(id.as_bytes())
+                .map_err(backend)?
+                .map(|v| {
+                    serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                        tree: ACCOUNTS,
+                        detail: e.to_string(),
+                    })
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn put_account_state(&self, state: &AccountState) -> Result<(), StoreError> {
+        let val = encode(state)?;
+        let id = state.id.clone();
+        self.blocking(move |s| {
+            s.accounts.insert(id.as_bytes(), val).map_err(backend)?;
+            s.sync_flush()
         })
         .await
     }

@@ -75,14 +75,14 @@ async fn upstream_entries_are_stored_once_and_updated_in_place() {
         entry_key: "guid-1".into(),
     };
     let first = item(1, origin.clone());
-    let (o, stored) = s.upsert_upstream(first.clone()).await.unwrap();
+    let (o, stored) = s.upsert_upstream(first.clone(), vec![]).await.unwrap();
     assert_eq!(o, Upsert::Inserted);
     // Same content again (a new poll makes a new id): unchanged, original kept.
     let again = NewsItem {
         id: ItemId::new(),
         ..first.clone()
     };
-    let (o, same) = s.upsert_upstream(again).await.unwrap();
+    let (o, same) = s.upsert_upstream(again, vec![]).await.unwrap();
     assert_eq!(o, Upsert::Unchanged);
     assert_eq!(same.id, stored.id);
     // Changed content: updated in place, same id, next revision.
@@ -92,7 +92,7 @@ async fn upstream_entries_are_stored_once_and_updated_in_place() {
         content_hash: Some("other".into()),
         ..first
     };
-    let (o, updated) = s.upsert_upstream(changed).await.unwrap();
+    let (o, updated) = s.upsert_upstream(changed, vec![]).await.unwrap();
     assert_eq!(o, Upsert::Updated);
     assert_eq!(updated.id, stored.id);
     assert_eq!(updated.revision, 1);

@@ -28,7 +28,8 @@
 use super::fetch::{CacheHints, FetchError, Fetched, Fetcher, Validators};
 use super::parse::parse_feed;
 use crate::config::{FetchConfig, Source};
-use crate::model::SourceState;
+use crate::model::{NewsItem, SourceState};
+use crate::publish::outbox::Job;
 use crate::store::{DynStore, StoreError, Upsert};
 use crate::telemetry::Metrics;
 use chrono::{DateTime, Utc};
@@ -185,7 +186,13 @@ pub struct Poller {
     locks: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
     /// Every finished poll's report, for observers (tests, a status page).
     reports: Option<tokio::sync::mpsc::UnboundedSender<PollReport>>,
+    /// Outbox jobs for a newly stored entry (cross-posting), written in the
+    /// same transaction as the entry.
+    planner: JobPlanner,
 }
+
+/// Makes the outbox jobs of a new upstream item.
+pub type JobPlanner = Arc<dyn Fn(&NewsItem) -> Vec<Job> + Send + Sync>;
 
 impl fmt::Debug for Poller {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -222,7 +229,14 @@ impl Poller {
             jitter: Arc::new(full_jitter),
             locks,
             reports: None,
+            planner: Arc::new(|_| Vec::new()),
         })
+    }
+
+    /// Plan outbox jobs for new entries (sources marked `cross_post`).
+    pub fn with_planner(mut self, planner: JobPlanner) -> Self {
+        self.planner = planner;
+        self
     }
 
     /// Use another wall clock (tests: [`TokioClock`]).
@@ -473,7 +487,8 @@ impl Poller {
         let seen = u32::try_from(parsed.entries.len() + parsed.skipped.len() + parsed.duplicates)
             .unwrap_or(u32::MAX);
         for item in parsed.entries {
-            match self.store.upsert_upstream(item).await {
+            let jobs = (self.planner)(&item);
+            match self.store.upsert_upstream(item, jobs).await {
                 Ok((Upsert::Inserted, _)) => stored.inserted += 1,
                 Ok((Upsert::Updated, _)) => stored.updated += 1,
                 Ok((Upsert::Unchanged, _)) => stored.unchanged += 1,
