@@ -29,6 +29,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod model;
+pub mod publish;
 pub mod render;
 pub mod scheduler;
 pub mod shutdown;

@@ -1,0 +1,2 @@
+//! Cross-posting news to social platforms.
+pub mod text;
