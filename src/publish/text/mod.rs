@@ -21,4 +21,5 @@ pub mod truncate;
 pub mod twitter;
 pub mod url;
 
+pub use truncate::truncate_to_fit;
 pub use twitter::{TextLength, TwitterTextConfig, WeightRange, weighted_length, x_length};
