@@ -21,5 +21,9 @@ pub mod truncate;
 pub mod twitter;
 pub mod url;
 
+pub use template::{
+    ComposeError, Placeholder, Template, TemplateError, compose_facebook, compose_x,
+    format_hashtags, youtube_description, youtube_title,
+};
 pub use truncate::truncate_to_fit;
 pub use twitter::{TextLength, TwitterTextConfig, WeightRange, weighted_length, x_length};
