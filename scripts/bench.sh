@@ -13,7 +13,7 @@
 #   BENCH_CRITERION_ARGS  arguments after `cargo bench --bench render --`
 #                      (default --quick: one iteration of each full render,
 #                      ~1 min; set it to "" for criterion's full statistics,
-#                      ~6 min on 2 cores, or to a filter such as "reuse")
+#                      ~7 min on 2 cores, or to a filter such as "reuse")
 #   BENCH_KEEP=1       keep the temporary directory (config, store, logs)
 #   CARGO_TARGET_DIR   honoured (default: <repo>/target)
 #
@@ -77,6 +77,7 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # A free TCP port on 127.0.0.1 (a small race with other programs remains).
 free_port() {
