@@ -142,6 +142,7 @@ fn item(n: usize) -> NewsItem {
         created_at: published,
         retracted_at: None,
         revision: if updated > published { 2 } else { 1 },
+        modified_at: None,
         content_hash: None,
     }
 }

@@ -59,11 +59,22 @@ impl Renderer {
             &[("state", "retracted")],
             retracted.into(),
         );
+        let items = Arc::new(items);
         for channel in self.config.channels.values() {
             let previous = self.cache.channel(&channel.id);
-            let rendered = match render::render_channel(channel, &items, now, previous.as_deref()) {
-                Ok(r) => r,
+            // Rendering and compression are CPU work: keep them off the async workers.
+            let (ch, it) = (channel.clone(), items.clone());
+            let result = tokio::task::spawn_blocking(move || {
+                render::render_channel(&ch, &it, now, previous.as_deref())
+            })
+            .await;
+            let rendered = match result {
+                Ok(Ok(r)) => r,
                 Err(e) => {
+                    tracing::error!(channel = %channel.id, error = %e, "render task failed; keeping the previous documents");
+                    continue;
+                }
+                Ok(Err(e)) => {
                     tracing::error!(channel = %channel.id, error = %e, "render failed; keeping the previous documents");
                     continue;
                 }
