@@ -645,7 +645,8 @@ mod tests {
     #[test]
     fn the_error_table() {
         use Call::*;
-        let cases: Vec<(Call, (u16, Vec<u8>), &str)> = vec![
+        type Case = (Call, (u16, Vec<u8>), &'static str);
+        let cases: Vec<Case> = vec![
             (
                 Create,
                 graph(403, 4, r#","is_transient":true"#),

@@ -286,7 +286,7 @@ fn parse_request(method: Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) ->
         .path()
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .collect();
     let version = match segments.first() {
         Some(v) if valid_version(v) => segments.remove(0),
@@ -347,7 +347,7 @@ enum Route {
     DebugToken,
 }
 
-fn route(req: &Req, page_id: &str) -> Result<Route, Response> {
+fn route(req: &Req, page_id: &str) -> Result<Route, Box<Response>> {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     let r = match (&req.method, segs.as_slice()) {
         (&Method::GET, ["debug_token"]) => Route::DebugToken,
@@ -356,11 +356,14 @@ fn route(req: &Req, page_id: &str) -> Result<Route, Response> {
         (&Method::GET, [_, "published_posts" | "feed"]) => Route::Posts,
         (&Method::DELETE, [_]) => Route::Delete,
         _ => {
-            return Err(unsupported(req, segs.first().copied().unwrap_or("")));
+            return Err(Box::new(unsupported(
+                req,
+                segs.first().copied().unwrap_or(""),
+            )));
         }
     };
     if matches!(r, Route::Feed | Route::Photos | Route::Posts) && segs[0] != page_id {
-        return Err(unsupported(req, segs[0]));
+        return Err(Box::new(unsupported(req, segs[0])));
     }
     Ok(r)
 }
@@ -462,7 +465,7 @@ async fn handle(
 async fn answer(st: &Shared, req: &Req) -> Response {
     let route = match route(req, &st.page_id) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let mut drop_after_act = false;
     if let Some(fault) = st.faults.take(target(route)) {
@@ -502,7 +505,7 @@ async fn answer(st: &Shared, req: &Req) -> Response {
         }
     }
     if let Err(resp) = authenticate(st, req, route) {
-        return resp;
+        return *resp;
     }
     let resp = match route {
         Route::Feed => create(st, req, false),
@@ -567,57 +570,57 @@ fn token_error(subcode: i64, message: &str) -> Response {
 const REVOKED: &str = "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.";
 
 /// The token (and proof) of a call; `Err` is the answer to send instead.
-fn authenticate(st: &Shared, req: &Req, route: Route) -> Result<(), Response> {
+fn authenticate(st: &Shared, req: &Req, route: Route) -> Result<(), Box<Response>> {
     let Some(token) = req
         .param("access_token")
         .map(str::to_owned)
         .or(req.bearer.clone())
     else {
-        return Err(graph_error(
+        return Err(Box::new(graph_error(
             StatusCode::BAD_REQUEST,
             2500,
             None,
             "OAuthException",
             "An active access token must be used to query information about the current user.",
             None,
-        ));
+        )));
     };
     let app_token = format!("{}|{}", st.app_id, st.app_secret);
     let known = token == st.page_token || (route == Route::DebugToken && token == app_token);
     if !known {
-        return Err(graph_error(
+        return Err(Box::new(graph_error(
             StatusCode::BAD_REQUEST,
             190,
             None,
             "OAuthException",
             "Invalid OAuth access token - Cannot parse access token",
             None,
-        ));
+        )));
     }
     if token == st.page_token && st.revoked.load(Ordering::SeqCst) {
-        return Err(token_error(460, REVOKED));
+        return Err(Box::new(token_error(460, REVOKED)));
     }
     if st.require_proof.load(Ordering::SeqCst) {
         match req.param("appsecret_proof") {
             None => {
-                return Err(graph_error(
+                return Err(Box::new(graph_error(
                     StatusCode::BAD_REQUEST,
                     100,
                     None,
                     "GraphMethodException",
                     "API calls from the server require an appsecret_proof argument",
                     None,
-                ));
+                )));
             }
             Some(p) if p != appsecret_proof(&st.app_secret, &token) => {
-                return Err(graph_error(
+                return Err(Box::new(graph_error(
                     StatusCode::BAD_REQUEST,
                     100,
                     None,
                     "GraphMethodException",
                     "Invalid appsecret_proof provided in the API argument",
                     None,
-                ));
+                )));
             }
             Some(_) => {}
         }
@@ -782,7 +785,7 @@ fn list(st: &Shared, req: &Req) -> Response {
         .collect();
     // Newest first; among equal times, the later post first.
     live.reverse();
-    live.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    live.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     let total = live.len();
     let page: Vec<Value> = live
         .iter()
