@@ -484,3 +484,21 @@ async fn no_secret_appears_in_any_error() {
         }
     }
 }
+
+#[tokio::test]
+async fn concurrent_callers_share_one_refresh() {
+    let e = env().await;
+    let p = Arc::new(e.publisher());
+    let post = e.post(None);
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let (p, post) = (p.clone(), post.clone());
+            tokio::spawn(async move { p.find(&post).await })
+        })
+        .collect();
+    for c in calls {
+        assert_eq!(c.await.unwrap().unwrap(), None);
+    }
+    // Client secret, refresh token and exactly one access token.
+    assert_eq!(e.fake.secrets().len(), 3);
+}

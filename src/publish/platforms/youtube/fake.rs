@@ -743,7 +743,7 @@ async fn channels(
     let Some(part) = q.get("part") else {
         return bad("required", "Required parameter: part");
     };
-    if q.get("mine").map(String::as_str) != Some("true") && q.get("id").is_none() {
+    if q.get("mine").map(String::as_str) != Some("true") && !q.contains_key("id") {
         return bad("missingRequiredParameter", "No filter selected.");
     }
     let mut item = json!({"kind": "youtube#channel", "etag": "etag-ch", "id": CHANNEL_ID});
@@ -771,7 +771,7 @@ async fn playlist_items(
         Ok(f) => f,
         Err(r) => return r,
     };
-    if q.get("part").is_none() {
+    if !q.contains_key("part") {
         return bad("required", "Required parameter: part");
     }
     if q.get("playlistId").map(String::as_str) != Some(UPLOADS) {
