@@ -290,8 +290,10 @@ impl OAuth2 {
             return Ok(t.clone());
         }
         self.refresh_locked(&mut st, http).await?;
-        st.usable()
-            .cloned()
+        // Just issued: use it even when it lives less than the margin.
+        let live = st.expires_at.is_some_and(|e| e > Utc::now());
+        live.then(|| st.access.clone())
+            .flatten()
             .ok_or_else(|| DeliveryError::Transient {
                 detail: "x: the token endpoint gave an access token that is already expired".into(),
             })
