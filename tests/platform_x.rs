@@ -252,6 +252,17 @@ async fn expired_token_then_refresh_then_publish() {
 }
 
 #[tokio::test]
+async fn concurrent_refreshes_share_one_grant() {
+    let env = Env::new("oauth2").await;
+    let p = env.publisher().await;
+    let (a, b, c) = tokio::join!(p.refresh_auth(), p.refresh_auth(), p.refresh_auth());
+    assert_eq!((a, b, c), (Ok(()), Ok(()), Ok(())));
+    assert_eq!(env.fake.token_refreshes(), 1);
+    p.publish(&post(25)).await.expect("publish");
+    assert_eq!(env.fake.token_refreshes(), 1);
+}
+
+#[tokio::test]
 async fn revoked_refresh_needs_reauthorization() {
     let env = Env::new("oauth2").await;
     let p = env.publisher().await;

@@ -26,6 +26,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use url::Url;
 
 /// RFC 3986 unreserved characters stay; everything else is `%XX`.
@@ -217,6 +218,9 @@ pub struct OAuth2 {
     repo: Arc<dyn CredentialRepo>,
     /// Held across a refresh: single flight.
     state: tokio::sync::Mutex<TokenState>,
+    /// Successful refreshes; a caller that waited for the lock while another
+    /// refreshed sees it change and does not refresh (rotate) again.
+    generation: AtomicU64,
 }
 
 impl std::fmt::Debug for OAuth2 {
@@ -277,6 +281,7 @@ impl OAuth2 {
             seed,
             repo,
             state: tokio::sync::Mutex::new(state),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -300,8 +305,13 @@ impl OAuth2 {
     }
 
     /// Refresh now (after a 401), whatever the stored expiry says.
+    /// Concurrent callers share one refresh.
     pub async fn refresh(&self, http: &reqwest::Client) -> Result<(), DeliveryError> {
+        let seen = self.generation.load(Ordering::SeqCst);
         let mut st = self.state.lock().await;
+        if self.generation.load(Ordering::SeqCst) != seen {
+            return Ok(());
+        }
         self.refresh_locked(&mut st, http).await
     }
 
@@ -341,6 +351,7 @@ impl OAuth2 {
                 st.refresh = Secret::new(rt);
             }
             st.unsaved = true;
+            self.generation.fetch_add(1, Ordering::SeqCst);
             self.save(st).await?;
             tracing::info!(account = %self.account_id, expires_at = ?st.expires_at, "x: access token refreshed");
             return Ok(());

@@ -27,7 +27,7 @@ use url::Url;
 #[derive(Debug)]
 pub enum XAuth {
     /// OAuth 2.0 bearer tokens, refreshed with rotation.
-    OAuth2(OAuth2),
+    OAuth2(Box<OAuth2>),
     /// OAuth 1.0a signatures.
     OAuth1(OAuth1Keys),
 }
@@ -65,6 +65,17 @@ impl XPublisher {
         url: Url,
         json: Option<&CreateTweet>,
     ) -> Result<(StatusCode, bytes::Bytes), DeliveryError> {
+        self.call_accepting(method, url, json, &[]).await
+    }
+
+    /// [`Self::call`], also passing the statuses in `accept` through.
+    async fn call_accepting(
+        &self,
+        method: Method,
+        url: Url,
+        json: Option<&CreateTweet>,
+        accept: &[StatusCode],
+    ) -> Result<(StatusCode, bytes::Bytes), DeliveryError> {
         let acts = method != Method::GET;
         let mut req = self.http.request(method.clone(), url.clone());
         req = match &self.auth {
@@ -81,7 +92,7 @@ impl XPublisher {
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp.bytes().await.map_err(|e| transport_error(e, acts))?;
-        if status.is_success() {
+        if status.is_success() || accept.contains(&status) {
             return Ok((status, body));
         }
         let oauth2 = matches!(self.auth, XAuth::OAuth2(_));
@@ -276,19 +287,17 @@ impl Publisher for XPublisher {
             });
         }
         let url = self.url(&format!("2/tweets/{post_id}"))?;
-        match self.call(Method::DELETE, url, None).await {
-            Ok((_, body)) => {
-                let d: Data<Deleted> = parse(&body, true)?;
-                // `deleted: false` means there was nothing to delete.
-                if !d.data.deleted {
-                    tracing::info!(account = %self.account.id, post_id, "x: post was already gone");
-                }
-                Ok(())
-            }
-            // Already deleted (by staff, or an earlier attempt that acted).
-            Err(DeliveryError::Permanent { detail }) if detail.contains("HTTP 404") => Ok(()),
-            Err(e) => Err(e),
+        let (status, body) = self
+            .call_accepting(Method::DELETE, url, None, &[StatusCode::NOT_FOUND])
+            .await?;
+        // Already gone (deleted by staff, or by an earlier attempt that
+        // acted): 404, or `deleted: false`.
+        let deleted =
+            status != StatusCode::NOT_FOUND && parse::<Data<Deleted>>(&body, true)?.data.deleted;
+        if !deleted {
+            tracing::info!(account = %self.account.id, post_id, "x: post was already gone");
         }
+        Ok(())
     }
 
     async fn refresh_auth(&self) -> Result<(), DeliveryError> {

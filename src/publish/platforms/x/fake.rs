@@ -45,7 +45,7 @@ const TOO_LONG: &str = "Your Tweet text is too long. For more information on how
 #[derive(Debug)]
 pub struct FakeX {
     inner: Arc<Inner>,
-    addr: SocketAddr,
+    base_url: url::Url,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -137,7 +137,9 @@ impl FakeX {
             .layer(axum::middleware::map_response(default_limits))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
+        let addr: SocketAddr = listener.local_addr()?;
+        let base_url = url::Url::parse(&format!("http://{addr}/"))
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -148,7 +150,7 @@ impl FakeX {
         });
         Ok(FakeX {
             inner,
-            addr,
+            base_url,
             stop: Some(stop),
             task: Some(task),
         })
@@ -156,10 +158,7 @@ impl FakeX {
 
     /// `http://127.0.0.1:<port>/`.
     pub fn base_url(&self) -> url::Url {
-        url::Url::parse(&format!("http://{}/", self.addr)).unwrap_or_else(|_| {
-            // An IP and a port always make a URL; keep the fake infallible.
-            url::Url::parse("http://127.0.0.1/").unwrap_or_else(|_| unreachable!())
-        })
+        self.base_url.clone()
     }
 
     /// Faults to apply to the next requests.
@@ -417,25 +416,20 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     h.strip_prefix("Bearer ").map(str::to_string)
 }
 
-/// Who is calling: the fake's user, or the 401 problem.
-fn authenticate(
-    inner: &Inner,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Result<&'static str, Response> {
+/// Whether the request carries a valid Bearer token or OAuth 1.0a signature.
+fn authenticate(inner: &Inner, method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
     if let Some(t) = bearer(headers) {
         let st = inner.st();
         return match st.access_tokens.get(&t) {
-            Some(exp) if *exp > Utc::now() => Ok(USER_ID),
-            _ => Err(unauthorized()),
+            Some(exp) => *exp > Utc::now(),
+            None => false,
         };
     }
     let Some(h) = headers.get("authorization").and_then(|h| h.to_str().ok()) else {
-        return Err(unauthorized());
+        return false;
     };
     let Some(params) = parse_oauth_header(h) else {
-        return Err(unauthorized());
+        return false;
     };
     let get = |k: &str| {
         params
@@ -456,7 +450,7 @@ fn authenticate(
         || get("oauth_version").is_some_and(|v| v != "1.0")
         || !ts_ok
     {
-        return Err(unauthorized());
+        return false;
     }
     let mut signed: Vec<(String, String)> =
         url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
@@ -475,13 +469,13 @@ fn authenticate(
     );
     let expected = auth::hmac_sha1_signature(&base, &inner.consumer_secret, &inner.token_secret);
     if get("oauth_signature") != Some(expected.as_str()) {
-        return Err(unauthorized());
+        return false;
     }
     let nonce = get("oauth_nonce").unwrap_or_default().to_string();
     if nonce.is_empty() || !inner.st().nonces.insert(nonce) {
-        return Err(unauthorized());
+        return false;
     }
-    Ok(USER_ID)
+    true
 }
 
 /// Fault, then authentication. `Ok(drop)` to go on.
@@ -496,7 +490,9 @@ async fn prelude(
         Ok(d) => d,
         Err(f) => return Err(fault_response(inner, f, headers)),
     };
-    authenticate(inner, method, uri, headers)?;
+    if !authenticate(inner, method, uri, headers) {
+        return Err(unauthorized());
+    }
     Ok(drop)
 }
 

@@ -85,7 +85,7 @@ pub async fn build_x(account: &Account, ctx: &BuildContext) -> Result<XPublisher
             let o = auth::OAuth2::load(client, &account.id, configured, ctx.credentials.clone())
                 .await
                 .map_err(|e| fail("credentials", e))?;
-            XAuth::OAuth2(o)
+            XAuth::OAuth2(Box::new(o))
         }
         XSettings::Oauth1(s) => XAuth::OAuth1(OAuth1Keys {
             consumer_key: secret("consumer_key", &s.consumer_key)?,
