@@ -155,7 +155,14 @@ pub trait CredentialRepo: Send + Sync {
 
 /// Everything the daemon stores.
 #[async_trait]
-pub trait Store: NewsRepo + SourceRepo + CredentialRepo + OutboxRepo + std::fmt::Debug {
+pub trait Store:
+    NewsRepo
+    + SourceRepo
+    + CredentialRepo
+    + OutboxRepo
+    + crate::publish::platforms::youtube::UploadSessions
+    + std::fmt::Debug
+{
     /// Flush everything to disk.
     async fn flush(&self) -> Result<(), StoreError>;
     /// Schema version on disk.

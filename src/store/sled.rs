@@ -11,6 +11,7 @@
 //! - `outbox`: job id (16 bytes, UUIDv7) → JSON [`Job`].
 //! - `outbox_by_item`: item id ‖ job id → (); the jobs of an item.
 //! - `accounts`: account id → JSON [`AccountState`].
+//! - `yt_uploads`: job id → JSON [`UploadSession`] (resumable YouTube uploads).
 //!
 //! All sled calls run on the blocking pool; every write is followed by a
 //! flush before the method returns.
@@ -22,6 +23,7 @@ use super::{
 use crate::model::{ItemId, NewsItem, Origin, SourceState};
 use crate::publish::JobId;
 use crate::publish::outbox::{AccountState, Job};
+use crate::publish::platforms::youtube::{UploadSession, UploadSessions};
 use async_trait::async_trait;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -37,6 +39,7 @@ const CREDENTIALS: &str = "credentials";
 const OUTBOX: &str = "outbox";
 const OUTBOX_BY_ITEM: &str = "outbox_by_item";
 const ACCOUNTS: &str = "accounts";
+const YT_UPLOADS: &str = "yt_uploads";
 const VERSION_KEY: &[u8] = b"schema_version";
 
 /// The sled store.
@@ -51,6 +54,7 @@ pub struct SledStore {
     outbox: sled::Tree,
     outbox_by_item: sled::Tree,
     accounts: sled::Tree,
+    yt_uploads: sled::Tree,
     version: u32,
 }
 
@@ -192,6 +196,7 @@ impl SledStore {
             outbox: db.open_tree(OUTBOX).map_err(backend)?,
             outbox_by_item: db.open_tree(OUTBOX_BY_ITEM).map_err(backend)?,
             accounts: db.open_tree(ACCOUNTS).map_err(backend)?,
+            yt_uploads: db.open_tree(YT_UPLOADS).map_err(backend)?,
             db,
             version: SCHEMA_VERSION,
         };
@@ -590,6 +595,42 @@ impl OutboxRepo for SledStore {
         let id = state.id.clone();
         self.blocking(move |s| {
             s.accounts.insert(id.as_bytes(), val).map_err(backend)?;
+            s.sync_flush()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl UploadSessions for SledStore {
+    async fn get_upload(&self, job: JobId) -> Result<Option<UploadSession>, StoreError> {
+        self.blocking(move |s| {
+            s.yt_uploads
+                .get(job.0.as_bytes())
+                .map_err(backend)?
+                .map(|v| {
+                    serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                        tree: YT_UPLOADS,
+                        detail: e.to_string(),
+                    })
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn put_upload(&self, job: JobId, session: &UploadSession) -> Result<(), StoreError> {
+        let val = encode(session)?;
+        self.blocking(move |s| {
+            s.yt_uploads.insert(job.0.as_bytes(), val).map_err(backend)?;
+            s.sync_flush()
+        })
+        .await
+    }
+
+    async fn remove_upload(&self, job: JobId) -> Result<(), StoreError> {
+        self.blocking(move |s| {
+            s.yt_uploads.remove(job.0.as_bytes()).map_err(backend)?;
             s.sync_flush()
         })
         .await

@@ -42,11 +42,16 @@ pub fn check_settings(platform: Platform, settings: &toml::Table) -> Vec<(String
     }
 }
 
-/// Build the publisher of `account`. Fails when a secret cannot be read.
-pub async fn build(account: &Account, ctx: &BuildContext) -> Result<Arc<dyn Publisher>, String> {
+/// Build the publisher of `account`; YouTube uploads resume from
+/// `uploads`. Fails when a setting or secret cannot be read.
+pub async fn build(
+    account: &Account,
+    ctx: &BuildContext,
+    uploads: Arc<dyn youtube::UploadSessions>,
+) -> Result<Arc<dyn Publisher>, String> {
     match account.platform {
         Platform::X => x::build(account, ctx).await,
         Platform::Facebook => facebook::build(account, ctx).await,
-        Platform::Youtube => youtube::build(account, ctx).await,
+        Platform::Youtube => youtube::build_with_sessions(account, ctx, uploads).await,
     }
 }

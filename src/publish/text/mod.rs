@@ -26,4 +26,6 @@ pub use template::{
     format_hashtags, youtube_description, youtube_title,
 };
 pub use truncate::truncate_to_fit;
-pub use twitter::{TextLength, TwitterTextConfig, WeightRange, weighted_length, x_length};
+pub use twitter::{
+    TextLength, TwitterTextConfig, WeightRange, v3_config, weighted_length, x_length,
+};

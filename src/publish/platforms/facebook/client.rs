@@ -56,8 +56,6 @@ const SINCE_SKEW: chrono::Duration = chrono::Duration::seconds(120);
 const PAGE_LIMIT: u32 = 100;
 /// Pages read at most by one reconciliation (10,000 posts).
 const MAX_PAGES: usize = 100;
-/// Post message limit (widely cited; the reference does not state it).
-const MESSAGE_LIMIT: usize = 63_206;
 
 /// What a call does, which decides what a failure after sending means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -540,82 +538,45 @@ fn carries_link(message: &str, link: &str) -> bool {
     })
 }
 
-/// The Page message: title, a blank line, the summary, the hashtags as
-/// `#tag`, and the link last (reconciliation looks for it). At most 63,206
-/// characters: the summary is cut at a word boundary with "…" first, then
-/// the title; the link is never cut.
-///
-/// PLACEHOLDER for the shared text module (`publish::text`), which will
-/// take over templates and truncation at merge.
-fn compose(post: &Outgoing, account: &Account) -> Rendered {
-    fn len(s: &str) -> usize {
-        s.chars().count()
-    }
-    /// `s` in at most `max` characters, cut at a word boundary with "…".
-    fn cut(s: &str, max: usize) -> String {
-        if len(s) <= max {
-            return s.to_string();
-        }
-        if max == 0 {
-            return String::new();
-        }
-        let prefix: String = s.chars().take(max - 1).collect();
-        let next_is_space = s.chars().nth(max - 1).is_some_and(char::is_whitespace);
-        let kept = if next_is_space {
-            prefix.as_str()
-        } else {
-            match prefix.rfind(char::is_whitespace) {
-                Some(i) if i > 0 => &prefix[..i],
-                _ => prefix.as_str(),
-            }
-        };
-        format!("{}…", kept.trim_end())
-    }
-    fn join(parts: &[&str]) -> String {
-        parts
-            .iter()
-            .filter(|p| !p.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join("\n\n")
-    }
+/// The default Page message layout; an account's `template` replaces it.
+/// The link is last: reconciliation looks for it.
+pub const DEFAULT_TEMPLATE: &str = "{title}\n\n{summary}\n\n{hashtags}\n\n{link}";
 
+/// The Page message from the account's template, at most 63,206 characters:
+/// the summary is cut at a word boundary with "…" first, then the title; the
+/// link and hashtags are never cut. Empty parts leave no blank lines behind.
+fn compose(post: &Outgoing, account: &Account) -> Rendered {
+    use crate::publish::text;
     let mut tags: Vec<String> = Vec::new();
-    for t in post.hashtags.iter().chain(&account.hashtags) {
-        let t: String = t
-            .trim()
-            .trim_start_matches('#')
-            .chars()
-            .map(|c| if c.is_whitespace() { '_' } else { c })
-            .collect();
+    for t in post.hashtags.iter().chain(account.hashtags.iter()) {
+        let t = t.trim().trim_start_matches('#').to_string();
         if !t.is_empty() && !tags.contains(&t) {
             tags.push(t);
         }
     }
-    let tags = tags
-        .iter()
-        .map(|t| format!("#{t}"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut title = post.title.trim().to_string();
-    let mut summary = post.summary.trim().to_string();
-    let link = post.link.trim();
-    let mut text = join(&[&title, &summary, &tags, link]);
-    let excess = len(&text).saturating_sub(MESSAGE_LIMIT);
-    if excess > 0 {
-        summary = cut(&summary, len(&summary).saturating_sub(excess));
-        text = join(&[&title, &summary, &tags, link]);
-    }
-    let excess = len(&text).saturating_sub(MESSAGE_LIMIT);
-    if excess > 0 {
-        title = cut(&title, len(&title).saturating_sub(excess));
-        text = join(&[&title, &summary, &tags, link]);
+    let template = account
+        .template
+        .as_deref()
+        .and_then(|t| text::Template::parse(t).ok())
+        .or_else(|| text::Template::parse(DEFAULT_TEMPLATE).ok());
+    let composed = template
+        .and_then(|tpl| {
+            text::compose_facebook(&tpl, post.title.trim(), post.summary.trim(), &post.link, &tags).ok()
+        })
+        .unwrap_or_else(|| post.link.clone());
+    // Collapse the blank lines an empty part leaves.
+    let mut message = String::new();
+    for part in composed.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        if !message.is_empty() {
+            message.push_str("\n\n");
+        }
+        message.push_str(part);
     }
     Rendered {
-        length: len(&text),
-        text,
+        length: message.chars().count(),
+        text: message,
         title: None,
-        limit: MESSAGE_LIMIT,
+        limit: text::template::FACEBOOK_MESSAGE_LIMIT,
     }
 }
 

@@ -328,84 +328,52 @@ fn carries_link(t: &Tweet, link: &str) -> bool {
         })
 }
 
-// ---- Text: a private fallback until `publish::text` lands -----------------
+// ---- Text ------------------------------------------------------------------
 
 /// X's limit, in weighted length.
 const LIMIT: usize = 280;
-/// Every URL counts as a t.co link.
-const URL_WEIGHT: usize = 23;
 
-/// The post text: title, link and hashtags, the title shortened with `…`
-/// to fit 280 weighted characters. Swap for `publish::text` at merge.
+/// The default post layout; an account's `template` replaces it.
+pub const DEFAULT_TEMPLATE: &str = "{title}\n{link}\n{hashtags}";
+
+/// The post text from the account's template, shortened at a word boundary
+/// with `…` to fit 280 weighted characters (twitter-text v3), never cutting
+/// the link or a hashtag.
 fn compose(post: &Outgoing, account: &Account) -> Rendered {
+    use crate::publish::text;
     let mut tags: Vec<&str> = Vec::new();
     for t in post.hashtags.iter().chain(account.hashtags.iter()) {
         if !t.is_empty() && !tags.contains(&t.as_str()) {
             tags.push(t);
         }
     }
-    let tail = if tags.is_empty() {
-        format!("\n{}", post.link)
-    } else {
-        let tags: Vec<String> = tags.iter().map(|t| format!("#{t}")).collect();
-        format!("\n{}\n{}", post.link, tags.join(" "))
-    };
-    let title = post.title.trim();
-    let mut text = format!("{title}{tail}");
-    let mut length = weighted_length(&text);
-    if length > LIMIT {
-        // Drop title characters from the end until it fits.
-        let chars: Vec<(usize, char)> = title.char_indices().collect();
-        let mut n = chars.len();
-        loop {
-            let cut = chars.get(n).map_or(title.len(), |(i, _)| *i);
-            let head = title[..cut].trim_end();
-            let candidate = if head.is_empty() {
-                tail.trim_start().to_string()
-            } else {
-                format!("{head}…{tail}")
-            };
-            length = weighted_length(&candidate);
-            text = candidate;
-            if length <= LIMIT || n == 0 {
-                break;
-            }
-            n -= 1;
-        }
-    }
+    let template = account
+        .template
+        .as_deref()
+        .and_then(|t| text::Template::parse(t).ok())
+        .or_else(|| text::Template::parse(DEFAULT_TEMPLATE).ok());
+    let composed = template.and_then(|tpl| {
+        text::compose_x(
+            &tpl,
+            &post.title,
+            &post.summary,
+            &post.link,
+            &tags,
+            LIMIT,
+            text::v3_config(),
+        )
+        .ok()
+    });
+    // A URL always weighs 23, so the link alone always fits.
+    let text = composed.unwrap_or_else(|| post.link.clone());
     Rendered {
+        length: text::x_length(&text),
         text,
         title: None,
-        length,
         limit: LIMIT,
     }
 }
 
-/// Simplified twitter-text v3 weight: URLs 23, code points in the light
-/// ranges 1, everything else 2.
-fn weighted_length(text: &str) -> usize {
-    let mut total = 0;
-    for word in text.split_inclusive(char::is_whitespace) {
-        let trimmed = word.trim_end();
-        if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
-            total += URL_WEIGHT
-                + word[trimmed.len()..]
-                    .chars()
-                    .map(char_weight)
-                    .sum::<usize>();
-        } else {
-            total += word.chars().map(char_weight).sum::<usize>();
-        }
-    }
-    total
-}
-
-fn char_weight(c: char) -> usize {
-    match c as u32 {
-        0x0000..=0x10FF | 0x2000..=0x200D | 0x2010..=0x201F | 0x2032..=0x2037 => 1,
-        _ => 2,
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -435,13 +403,15 @@ mod tests {
             lang: Lang::Ar,
             title: title.into(),
             summary: String::new(),
-            link: "https://portal.gov.example/news/1".into(),
+            link: "https://portal.gov.om/news/1".into(),
             hashtags: vec!["أخبار".into(), "السعودية".into()],
             image: None,
             video: None,
             since: Utc::now(),
         }
     }
+
+    use crate::publish::text::x_length as weighted_length;
 
     #[test]
     fn weights() {
@@ -463,7 +433,7 @@ mod tests {
         let r = compose(&post("افتتاح مركز"), &account());
         assert_eq!(
             r.text,
-            "افتتاح مركز\nhttps://portal.gov.example/news/1\n#أخبار #السعودية"
+            "افتتاح مركز\nhttps://portal.gov.om/news/1\n#أخبار #السعودية"
         );
         assert_eq!(r.length, 11 + 1 + 23 + 1 + 16);
         assert_eq!(r.limit, 280);
@@ -474,8 +444,8 @@ mod tests {
         let r = compose(&post(&"中".repeat(200)), &account());
         assert!(r.length <= 280, "{}", r.length);
         assert!(r.length >= 278, "{}", r.length);
-        assert!(r.text.contains("…\nhttps://portal.gov.example/news/1"));
-        assert_eq!(r.length, weighted_length(&r.text));
+        assert!(r.text.contains("…\nhttps://portal.gov.om/news/1"));
+        assert_eq!(r.length, crate::publish::text::x_length(&r.text));
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -564,7 +534,7 @@ mod tests {
 
     #[test]
     fn links_match_in_text_or_entities() {
-        let link = "https://portal.gov.example/news/1";
+        let link = "https://portal.gov.om/news/1";
         let mut t = Tweet {
             id: "1".into(),
             text: "خبر https://t.co/abc".into(),

@@ -91,14 +91,8 @@ fn compose(post: &Outgoing, account: &Account) -> Rendered {
     } else {
         collapsed
     };
-    let title = if base.chars().count() > TITLE_MAX_CHARS {
-        let mut t: String = base.chars().take(TITLE_MAX_CHARS - 1).collect();
-        t = t.trim_end().to_string();
-        t.push('…');
-        t
-    } else {
-        base
-    };
+    // At most 100 characters, cut at a word boundary, no angle brackets.
+    let title = crate::publish::text::youtube_title(&base);
 
     let mut tags: Vec<String> = Vec::new();
     for t in account.hashtags.iter().chain(&post.hashtags) {
