@@ -6,6 +6,8 @@
 use crate::config::Config;
 use crate::http::auth::Auth;
 use crate::http::{AppState, router};
+use crate::publish::platforms::BuildContext;
+use crate::publish::worker::Deliverer;
 use crate::render::FeedCache;
 use crate::scheduler::Renderer;
 use crate::shutdown::{CancellationToken, TaskTracker};
@@ -13,6 +15,7 @@ use crate::sources::upstream::poll::Poller;
 use crate::store::sled::SledStore;
 use crate::store::{DynStore, StoreError};
 use crate::telemetry::Metrics;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -76,6 +79,40 @@ pub async fn open_store(config: &Config) -> Result<DynStore, AppError> {
     Ok(Arc::new(store))
 }
 
+/// Build the publisher of every enabled account. A secret that cannot be
+/// read stops the start, naming the account and where it looked.
+pub async fn build_deliverer(
+    config: &Arc<Config>,
+    store: &DynStore,
+    metrics: Arc<Metrics>,
+) -> Result<Deliverer, AppError> {
+    let ctx = BuildContext {
+        config_dir: config
+            .path
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .to_path_buf(),
+        credentials: store.clone(),
+        publish: config.publish.clone(),
+    };
+    let mut publishers = BTreeMap::new();
+    for account in config.accounts.values().filter(|a| a.enabled) {
+        let p = crate::publish::platforms::build(account, &ctx, store.clone())
+            .await
+            .map_err(|e| AppError::Auth(format!("account {}: {e}", account.id)))?;
+        publishers.insert(account.id.clone(), p);
+    }
+    if !publishers.is_empty() {
+        tracing::info!(accounts = publishers.len(), "cross-posting enabled");
+    }
+    Ok(Deliverer::new(
+        config.clone(),
+        store.clone(),
+        publishers,
+        metrics,
+    ))
+}
+
 /// Start the daemon on `listener`; it runs until `token` is cancelled.
 pub async fn start(
     config: Config,
@@ -98,6 +135,7 @@ pub async fn start(
         generation: Arc::new(gen_tx),
     };
     renderer.render_all().await?;
+    let deliverer = Arc::new(build_deliverer(&config, &store, metrics.clone()).await?);
     let state = Arc::new(AppState {
         config: config.clone(),
         store: store.clone(),
@@ -106,6 +144,7 @@ pub async fn start(
         auth,
         changed: changed.clone(),
         ready: Default::default(),
+        deliverer: deliverer.clone(),
     });
 
     let tracker = TaskTracker::new();
@@ -117,7 +156,18 @@ pub async fn start(
         changed.clone(),
     )
     .map_err(|e| AppError::Fetch(e.to_string()))?;
+    let plan_config = config.clone();
+    let plan_wake = deliverer.clone();
+    let poller = poller.with_planner(Arc::new(move |item| {
+        let jobs =
+            crate::publish::outbox::jobs_for_new_item(&plan_config, item, chrono::Utc::now());
+        if !jobs.is_empty() {
+            plan_wake.wake();
+        }
+        jobs
+    }));
     Arc::new(poller).spawn(&tracker, token.clone());
+    deliverer.clone().spawn(&tracker, token.clone());
     tracker.spawn(renderer.run(changed, token.clone()));
 
     let addr = listener.local_addr()?;

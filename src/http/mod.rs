@@ -47,6 +47,8 @@ pub struct AppState {
     pub changed: Arc<Notify>,
     /// Set once feeds are rendered and the store is open; cleared on shutdown.
     pub ready: Arc<AtomicBool>,
+    /// Outbox delivery (publishers per account).
+    pub deliverer: Arc<crate::publish::worker::Deliverer>,
 }
 
 /// The whole router.
@@ -61,6 +63,13 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .delete(api::news::retract),
         )
         .route("/sources", get(api::sources::list))
+        .route("/news/{id}/deliveries", get(api::outbox::deliveries))
+        .route("/news/{id}/preview", get(api::outbox::preview))
+        .route("/outbox", get(api::outbox::list))
+        .route("/outbox/{id}/retry", post(api::outbox::retry))
+        .route("/outbox/{id}/cancel", post(api::outbox::cancel))
+        .route("/accounts", get(api::outbox::accounts))
+        .route("/accounts/{id}/resume", post(api::outbox::resume))
         .fallback(|| async { ApiError::NotFound("no such API route".into()) });
     Router::new()
         .route("/", get(pages::index))

@@ -226,6 +226,7 @@ pub fn jobs_for_changed_item(
                     j.state = JobState::Cancelled;
                     j.last_error = Some("the item was retracted before it was posted".into());
                     j.updated_at = now;
+                    j.revision += 1;
                     out.push(j);
                 }
                 // In flight or unknown: the worker reconciles it, sees the
@@ -258,6 +259,7 @@ pub fn jobs_for_changed_item(
                 let mut j = job.clone();
                 j.next_attempt_at = due;
                 j.updated_at = now;
+                j.revision += 1;
                 out.push(j);
             }
         }

@@ -90,6 +90,8 @@ pub struct Deliverer {
     publishers: BTreeMap<String, Arc<dyn Publisher>>,
     metrics: Arc<Metrics>,
     wakes: BTreeMap<String, Arc<Notify>>,
+    /// Bumped after every processed job (tests and the sandbox watch it).
+    progress: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Deliverer {
@@ -118,7 +120,13 @@ impl Deliverer {
             publishers,
             metrics,
             wakes,
+            progress: tokio::sync::watch::channel(0).0,
         }
+    }
+
+    /// Changes after every processed job.
+    pub fn progress(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.progress.subscribe()
     }
 
     /// The publisher of an account.
@@ -229,9 +237,12 @@ impl Deliverer {
             return Ok(Step::Idle(Some(job.next_attempt_at)));
         }
         let span = tracing::info_span!("job", id = %job.id, item = %job.item_id, attempt = job.attempts + 1);
-        self.process(job, publisher.as_ref(), state)
+        let result = self
+            .process(job, publisher.as_ref(), state)
             .instrument(span)
-            .await?;
+            .await;
+        self.progress.send_modify(|n| *n += 1);
+        result?;
         Ok(Step::Worked)
     }
 

@@ -622,7 +622,9 @@ impl UploadSessions for SledStore {
     async fn put_upload(&self, job: JobId, session: &UploadSession) -> Result<(), StoreError> {
         let val = encode(session)?;
         self.blocking(move |s| {
-            s.yt_uploads.insert(job.0.as_bytes(), val).map_err(backend)?;
+            s.yt_uploads
+                .insert(job.0.as_bytes(), val)
+                .map_err(backend)?;
             s.sync_flush()
         })
         .await

@@ -80,6 +80,26 @@ pub const METRICS: &[(&str, &str, &str)] = &[
         "gauge",
         "Consecutive poll failures by source.",
     ),
+    (
+        "musharaka_outbox_open_jobs",
+        "gauge",
+        "Outbox jobs still to deliver, by account.",
+    ),
+    (
+        "musharaka_deliveries_total",
+        "counter",
+        "Finished deliveries by account and outcome (posted, adopted, skipped, deleted, dead).",
+    ),
+    (
+        "musharaka_delivery_errors_total",
+        "counter",
+        "Failed platform calls by account and class.",
+    ),
+    (
+        "musharaka_account_needs_reauth",
+        "gauge",
+        "1 when an account is parked until staff re-authorize it.",
+    ),
 ];
 
 type Key = (&'static str, Vec<(&'static str, String)>);

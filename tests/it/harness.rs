@@ -15,6 +15,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 pub const EDITOR_TOKEN: &str = "editor-token-0123456789abcdef";
+pub const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef00";
 pub const VIEWER_TOKEN: &str = "viewer-token-0123456789abcdef";
 
 /// Files of a test installation.
@@ -56,6 +57,7 @@ impl Install {
         }
         std::fs::write(dir.path().join("editor.token"), EDITOR_TOKEN).unwrap();
         std::fs::write(dir.path().join("viewer.token"), VIEWER_TOKEN).unwrap();
+        std::fs::write(dir.path().join("admin-staff.token"), ADMIN_TOKEN).unwrap();
         let config = dir.path().join("musharaka.toml");
         let auth = if tokens {
             r#"
@@ -67,6 +69,10 @@ file = "editor.token"
 name = "viewer"
 role = "viewer"
 file = "viewer.token"
+[[auth.tokens]]
+name = "admin"
+role = "admin"
+file = "admin-staff.token"
 "#
         } else {
             ""
@@ -94,6 +100,10 @@ dir = "public"
 
     pub fn standard() -> Install {
         Install::new(&[("ar.toml", AR_CHANNEL), ("en.toml", EN_CHANNEL)], "")
+    }
+
+    pub fn admin_token(&self) -> String {
+        ADMIN_TOKEN.to_string()
     }
 
     pub fn path(&self, p: &str) -> PathBuf {

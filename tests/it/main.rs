@@ -4,6 +4,7 @@ mod api;
 mod daemon;
 mod feeds;
 mod harness;
+mod outbox;
 mod store;
 mod systemd;
 mod upstream;

@@ -3,6 +3,7 @@
 //! needs; errors are RFC 9457 problem documents.
 
 pub mod news;
+pub mod outbox;
 pub mod sources;
 
 use crate::http::problem::ApiError;

@@ -96,12 +96,14 @@ fn with_etag(status: StatusCode, item: NewsItem, now: DateTime<Utc>) -> Response
     resp
 }
 
-fn parse_id(id: &str) -> Result<ItemId, ApiError> {
+/// Parse an item id from a path.
+pub fn parse_id(id: &str) -> Result<ItemId, ApiError> {
     id.parse()
         .map_err(|_| ApiError::NotFound(format!("no news item `{id}`")))
 }
 
-async fn load(state: &AppState, id: ItemId) -> Result<NewsItem, ApiError> {
+/// Load an item or answer 404.
+pub async fn load(state: &AppState, id: ItemId) -> Result<NewsItem, ApiError> {
     state
         .store
         .get_news(id)
@@ -119,6 +121,31 @@ fn check_if_match(headers: &HeaderMap, item: &NewsItem) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// Write a changed item with the job changes it implies, in one
+/// transaction. A delivery worker may change a job meanwhile: then the jobs
+/// are read again (the item's own revision still guards staff edits).
+async fn write_with_jobs(
+    state: &AppState,
+    item: &NewsItem,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    for _ in 0..5 {
+        let existing = state.store.jobs_for_item(item.id).await?;
+        let jobs =
+            crate::publish::outbox::jobs_for_changed_item(&state.config, item, &existing, now);
+        match state.store.update_news_with_jobs(item, &jobs).await {
+            Err(crate::store::StoreError::Conflict)
+                if state.store.get_news(item.id).await?.map(|i| i.revision)
+                    == Some(item.revision - 1) =>
+            {
+                continue;
+            }
+            other => return Ok(other?),
+        }
+    }
+    Err(ApiError::Conflict)
+}
+
 /// `POST /api/v1/news`
 pub async fn create(
     State(state): State<Arc<AppState>>,
@@ -129,7 +156,10 @@ pub async fn create(
     let now = Utc::now();
     let valid = input.validate(now).map_err(ApiError::Invalid)?;
     let item = valid.into_new_item(now);
-    state.store.insert_news(&item).await?;
+    let jobs = crate::publish::outbox::jobs_for_new_item(&state.config, &item, now);
+    // The item and its outbox jobs are created together.
+    state.store.insert_news_with_jobs(&item, &jobs).await?;
+    state.deliverer.wake();
     state
         .metrics
         .inc("musharaka_news_changes_total", &[("action", "create")]);
@@ -161,7 +191,8 @@ pub async fn replace(
         return Err(ApiError::Conflict);
     }
     let item = valid.apply_to(&old, now);
-    state.store.update_news(&item).await?;
+    write_with_jobs(&state, &item, now).await?;
+    state.deliverer.wake();
     state
         .metrics
         .inc("musharaka_news_changes_total", &[("action", "update")]);
@@ -191,7 +222,9 @@ pub async fn retract(
         revision: old.revision + 1,
         ..old
     };
-    state.store.update_news(&item).await?;
+    // Unposted jobs are cancelled and posts deleted (per account) in the same transaction.
+    write_with_jobs(&state, &item, now).await?;
+    state.deliverer.wake();
     state
         .metrics
         .inc("musharaka_news_changes_total", &[("action", "retract")]);

@@ -561,7 +561,14 @@ fn compose(post: &Outgoing, account: &Account) -> Rendered {
         .or_else(|| text::Template::parse(DEFAULT_TEMPLATE).ok());
     let composed = template
         .and_then(|tpl| {
-            text::compose_facebook(&tpl, post.title.trim(), post.summary.trim(), &post.link, &tags).ok()
+            text::compose_facebook(
+                &tpl,
+                post.title.trim(),
+                post.summary.trim(),
+                &post.link,
+                &tags,
+            )
+            .ok()
         })
         .unwrap_or_else(|| post.link.clone());
     // Collapse the blank lines an empty part leaves.

@@ -374,7 +374,6 @@ fn compose(post: &Outgoing, account: &Account) -> Rendered {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
