@@ -160,7 +160,7 @@ async fn sigkill_at_random_moments_still_posts_every_item_exactly_once() {
                 .text
                 .split_whitespace()
                 .find(|w| w.starts_with("http://feeds.example.om/news/"))
-                .or_else(|| post.link.as_deref())
+                .or(post.link.as_deref())
                 .unwrap_or("?")
                 .to_string();
             *seen.entry(key).or_insert(0) += 1;
