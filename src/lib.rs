@@ -31,6 +31,7 @@ pub mod http;
 pub mod model;
 pub mod publish;
 pub mod render;
+pub mod sandbox;
 pub mod scheduler;
 pub mod shutdown;
 pub mod sources;

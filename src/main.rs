@@ -51,6 +51,53 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Sandbox {
+            listen,
+            dir,
+            until_idle,
+            no_faults,
+        } => {
+            musharaka::telemetry::init_tracing(musharaka::config::LogFormat::Text, "warn");
+            let opts = musharaka::sandbox::Options {
+                listen,
+                dir,
+                until_idle,
+                faults: !no_faults,
+            };
+            match runtime.block_on(musharaka::sandbox::run(opts)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("musharaka sandbox: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::TextLength { platform } => {
+            let mut text = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+                eprintln!("musharaka: cannot read stdin: {e}");
+                return ExitCode::from(2);
+            }
+            match musharaka::cli::text_length(&platform, &text) {
+                Ok(n) => {
+                    println!("{n}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("musharaka: {e}");
+                    ExitCode::from(e.exit_code() as u8)
+                }
+            }
+        }
+        Command::Preview { id, conn } => {
+            cli_result(runtime.block_on(musharaka::cli::preview(id, conn)))
+        }
+        Command::Outbox { action, conn } => {
+            cli_result(runtime.block_on(musharaka::cli::outbox(action, conn)))
+        }
+        Command::Accounts { action, conn } => {
+            cli_result(runtime.block_on(musharaka::cli::accounts(action, conn)))
+        }
         Command::News { action, conn } => {
             match runtime.block_on(musharaka::cli::news(*action, conn)) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -59,6 +106,16 @@ fn main() -> ExitCode {
                     ExitCode::from(e.exit_code() as u8)
                 }
             }
+        }
+    }
+}
+
+fn cli_result(r: Result<(), musharaka::cli::CliError>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("musharaka: {e}");
+            ExitCode::from(e.exit_code() as u8)
         }
     }
 }

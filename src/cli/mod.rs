@@ -38,6 +38,54 @@ pub enum Command {
         #[arg(long, short, env = "MUSHARAKA_CONFIG", default_value = config::DEFAULT_CONFIG)]
         config: PathBuf,
     },
+    /// Run the whole loop offline against in-process platform fakes.
+    Sandbox {
+        /// Where the daemon listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Data directory (default: a new temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Exit once every delivery is finished.
+        #[arg(long)]
+        until_idle: bool,
+        /// Do not inject the demonstration faults.
+        #[arg(long)]
+        no_faults: bool,
+    },
+    /// Print the length of the text on stdin as a platform counts it
+    /// (`x`: twitter-text v3 weighted length).
+    TextLength {
+        /// x, facebook or youtube.
+        #[arg(long, default_value = "x")]
+        platform: String,
+    },
+    /// Show what each account would post for a news item.
+    Preview {
+        /// Item id.
+        id: String,
+        /// How to reach the daemon.
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Inspect and steer the outbox of the running daemon.
+    Outbox {
+        /// Which action.
+        #[command(subcommand)]
+        action: OutboxAction,
+        /// How to reach the daemon.
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Social accounts: health, and resuming a parked one.
+    Accounts {
+        /// Which action.
+        #[command(subcommand)]
+        action: AccountsAction,
+        /// How to reach the daemon.
+        #[command(flatten)]
+        conn: Connection,
+    },
     /// Manage staff news on the running daemon.
     News {
         /// Which action.
@@ -91,6 +139,48 @@ pub enum NewsAction {
     /// Retract an item: it leaves every feed (it is kept, flagged).
     Retract {
         /// Item id.
+        id: String,
+    },
+}
+
+/// `outbox` actions.
+#[derive(Debug, Subcommand)]
+pub enum OutboxAction {
+    /// List jobs, newest first.
+    List {
+        /// pending, in_flight, unknown, posted, deleted, skipped, dead, cancelled.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// A news item's deliveries only.
+        #[arg(long)]
+        item: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retry a dead, skipped or cancelled job (reconciled first).
+    Retry {
+        /// Job id.
+        id: String,
+    },
+    /// Cancel a job that is not posted.
+    Cancel {
+        /// Job id.
+        id: String,
+    },
+}
+
+/// `accounts` actions.
+#[derive(Debug, Subcommand)]
+pub enum AccountsAction {
+    /// List accounts with their state.
+    List,
+    /// Let a parked account deliver again (after re-authorization).
+    Resume {
+        /// Account id.
         id: String,
     },
 }
@@ -236,6 +326,149 @@ impl Client {
             Err(CliError::Remote(format!("{status}: {detail}")))
         }
     }
+}
+
+/// `musharaka text-length`: stdin → the platform's measure of it.
+pub fn text_length(platform: &str, text: &str) -> Result<usize, CliError> {
+    // A trailing newline from `echo` or a file is not part of the post.
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    match platform {
+        "x" => Ok(crate::publish::text::x_length(text)),
+        "facebook" => Ok(text.encode_utf16().count()),
+        "youtube" => Ok(text.len()),
+        other => Err(CliError::Usage(format!(
+            "unknown platform `{other}` (x, facebook or youtube)"
+        ))),
+    }
+}
+
+fn show_jobs(text: &str, json: bool) -> Result<(), CliError> {
+    if json {
+        println!("{text}");
+        return Ok(());
+    }
+    let jobs: Vec<serde_json::Value> = decode(text)?;
+    for j in &jobs {
+        println!(
+            "{}\t{}\t{}\t{}\tattempts={}\t{}\t{}",
+            j["id"].as_str().unwrap_or_default(),
+            j["account_id"].as_str().unwrap_or_default(),
+            j["state"].as_str().unwrap_or_default(),
+            j["item_id"].as_str().unwrap_or_default(),
+            j["attempts"],
+            j["post"]["url"].as_str().unwrap_or("-"),
+            j["last_error"].as_str().unwrap_or("")
+        );
+    }
+    eprintln!("{} job(s)", jobs.len());
+    Ok(())
+}
+
+/// Run an `outbox` action.
+pub async fn outbox(action: OutboxAction, conn: Connection) -> Result<(), CliError> {
+    let client = Client::new(&conn)?;
+    match action {
+        OutboxAction::List {
+            state,
+            account,
+            item,
+            json,
+        } => {
+            let text = if let Some(item) = item {
+                let url = format!("{}/api/v1/news/{item}/deliveries", client.base);
+                client.send(client.http.get(url)).await?
+            } else {
+                let mut q = vec![("limit", "1000".to_string())];
+                if let Some(s) = state {
+                    q.push(("state", s));
+                }
+                if let Some(a) = account {
+                    q.push(("account", a));
+                }
+                let url = format!("{}/api/v1/outbox", client.base);
+                client.send(client.http.get(url).query(&q)).await?
+            };
+            show_jobs(&text, json)
+        }
+        OutboxAction::Retry { id } => {
+            let url = format!("{}/api/v1/outbox/{id}/retry", client.base);
+            let text = client.send(client.http.post(url)).await?;
+            show_jobs(&format!("[{text}]"), false)
+        }
+        OutboxAction::Cancel { id } => {
+            let url = format!("{}/api/v1/outbox/{id}/cancel", client.base);
+            let text = client.send(client.http.post(url)).await?;
+            show_jobs(&format!("[{text}]"), false)
+        }
+    }
+}
+
+/// Run an `accounts` action.
+pub async fn accounts(action: AccountsAction, conn: Connection) -> Result<(), CliError> {
+    let client = Client::new(&conn)?;
+    match action {
+        AccountsAction::List => {
+            let url = format!("{}/api/v1/accounts", client.base);
+            let text = client.send(client.http.get(url)).await?;
+            let list: Vec<serde_json::Value> = decode(&text)?;
+            for a in list {
+                let st = &a["state"];
+                let status = if let Some(r) = st["needs_reauth"].as_str() {
+                    format!(
+                        "NEEDS RE-AUTHORIZATION since {}: {r}",
+                        st["needs_reauth_since"].as_str().unwrap_or("?")
+                    )
+                } else if let Some(p) = st["paused_until"].as_str() {
+                    format!("ok (last pause until {p})")
+                } else {
+                    "ok".to_string()
+                };
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    a["id"].as_str().unwrap_or_default(),
+                    a["platform"].as_str().unwrap_or_default(),
+                    a["language"].as_str().unwrap_or_default(),
+                    status
+                );
+            }
+            Ok(())
+        }
+        AccountsAction::Resume { id } => {
+            let url = format!("{}/api/v1/accounts/{id}/resume", client.base);
+            client.send(client.http.post(url)).await?;
+            println!("{id}\tresumed");
+            Ok(())
+        }
+    }
+}
+
+/// `musharaka preview ITEM`.
+pub async fn preview(id: String, conn: Connection) -> Result<(), CliError> {
+    let client = Client::new(&conn)?;
+    let url = format!("{}/api/v1/news/{id}/preview", client.base);
+    let text = client.send(client.http.get(url)).await?;
+    let list: Vec<serde_json::Value> = decode(&text)?;
+    for a in list {
+        println!(
+            "── {} ({})",
+            a["account"].as_str().unwrap_or_default(),
+            a["platform"].as_str().unwrap_or_default()
+        );
+        if let Some(r) = a["skipped"].as_str() {
+            println!("   skipped: {r}\n");
+            continue;
+        }
+        let post = &a["post"];
+        if let Some(t) = post["title"].as_str() {
+            println!("   title: {t}");
+        }
+        for line in post["text"].as_str().unwrap_or_default().lines() {
+            println!("   {line}");
+        }
+        println!("   [{} / {}]\n", post["length"], post["limit"]);
+    }
+    Ok(())
 }
 
 fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, CliError> {

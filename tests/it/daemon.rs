@@ -287,3 +287,35 @@ async fn newcomer_flow_cli_add_list_retract_against_the_running_daemon() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("422") && err.contains("link"), "{err}");
 }
+
+#[test]
+fn the_sandbox_runs_the_whole_loop_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_musharaka"))
+        .args([
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--until-idle",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for platform in ["X", "Facebook", "YouTube"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(platform) && l.contains('✓')),
+            "no {platform} post in:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("All deliveries finished"), "{stdout}");
+    assert!(!stdout.contains("dead"), "{stdout}");
+}
