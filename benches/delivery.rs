@@ -378,7 +378,7 @@ async fn throughput(items: usize, limit: u32, window: Duration) -> Burst {
 
 #[tokio::main]
 async fn main() {
-    // `cargo bench` passes `--bench`; a filter argument is not supported.
+    // Arguments (cargo passes `--bench`) are ignored.
     let items = env_num("BENCH_DELIVERY_ITEMS", 200) as usize;
     let burst = env_num("BENCH_DELIVERY_BURST", 300) as usize;
     let limit = env_num("BENCH_DELIVERY_LIMIT", 50) as u32;
@@ -398,15 +398,11 @@ async fn main() {
         "Musharaka delivery benchmark ({} cores, {items} items one at a time; {burst}-item burst)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!(
-        "{:<40} {:>10} {:>10} {:>10} {:>10}",
-        "201 -> posted", "p50", "p90", "p99", "max"
-    );
     for account in ACCOUNTS {
         let mut v = lat[account].clone();
         v.sort();
         println!(
-            "{:<40} {:>10} {:>10} {:>10} {:>10}",
+            "{:<40} p50 {}, p90 {}, p99 {}, max {} (201 to posted)",
             format!("delivery latency {account}"),
             ms(percentile(&v, 50.0)),
             ms(percentile(&v, 90.0)),
@@ -434,7 +430,7 @@ async fn main() {
         b.enqueue.as_secs_f64()
     );
     println!(
-        "{:<40} {} (windows after the first: {})",
+        "{:<40} {} (expected: one per window after the first = {})",
         "delivery 429s received x",
         b.rate_limited,
         windows.saturating_sub(1)
