@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark of the feed daemon: seed news through the admin API, serve a
 # cached feed under load (200 identity, 200 brotli, 304), report requests/s,
-# latency and peak memory; then the criterion render benchmarks (items/s).
+# latency and peak memory; then the criterion render benchmarks (items/s)
+# and the delivery benchmark (cross-posting latency and rate-limited
+# throughput against the in-process platform fakes).
 #
-# Usage: scripts/bench.sh [--no-criterion]
+# Usage: scripts/bench.sh [--no-criterion] [--no-delivery]
 # Environment:
 #   BENCH_SECONDS      wrk duration per run (default 10)
 #   BENCH_ITEMS        news items to seed (default 1000)
@@ -14,6 +16,8 @@
 #                      (default --quick: one iteration of each full render,
 #                      ~1 min; set it to "" for criterion's full statistics,
 #                      ~7 min on 2 cores, or to a filter such as "reuse")
+#   BENCH_DELIVERY_ITEMS, BENCH_DELIVERY_BURST, BENCH_DELIVERY_LIMIT,
+#   BENCH_DELIVERY_WINDOW_MS  see benches/delivery.rs (~30 s with defaults)
 #   BENCH_KEEP=1       keep the temporary directory (config, store, logs)
 #   CARGO_TARGET_DIR   honoured (default: <repo>/target)
 #
@@ -21,12 +25,14 @@
 # cargo, curl and wrk (Debian: apt-get install -y wrk).
 set -euo pipefail
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 
 criterion=1
+delivery=1
 for arg in "$@"; do
     case "$arg" in
         --no-criterion) criterion=0 ;;
+        --no-delivery) delivery=0 ;;
         -h | --help) usage; exit 0 ;;
         *) echo "bench.sh: unknown argument: $arg" >&2; usage >&2; exit 2 ;;
     esac
@@ -263,6 +269,14 @@ if [[ $criterion == 1 ]]; then
         }' "$tmp/criterion.txt")
 fi
 
+declare -a deliv=()
+if [[ $delivery == 1 ]]; then
+    log "cargo bench --bench delivery"
+    # Its summary goes to stdout: lines "delivery <measure>  <value>".
+    cargo bench --locked --bench delivery 2>&1 | tee "$tmp/delivery.txt" >&2
+    mapfile -t deliv < <(grep '^delivery ' "$tmp/delivery.txt" | grep -v '^delivery [a-z]*: ')
+fi
+
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 {
     printf '\nMusharaka benchmark (%s, %s cores, wrk -t%s -c%s -d%ss)\n' \
@@ -272,6 +286,9 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
     for line in "${crit[@]}"; do
         read -r name value unit <<<"$line"
         printf '%-40s %s %s\n' "$name" "$value" "${unit/elem/items}"
+    done
+    for line in "${deliv[@]}"; do
+        printf '%s\n' "$line"
     done
     printf '%-40s %s creates/s (%s items in %ss, %s concurrent)\n' "seed POST /api/v1/news" "$creates_per_sec" "$items" "$seed_secs" "$seed_jobs"
     for name in 200-identity 200-brotli 304; do
