@@ -497,14 +497,17 @@ impl Deliverer {
         match &e {
             DeliveryError::RateLimited { until, .. }
             | DeliveryError::QuotaExhausted { until, .. } => {
-                tracing::warn!(error = %e, "account paused until the limit resets");
+                // A reset in the past (clock skew, rounding) still waits a
+                // moment: never answer a 429 with an immediate retry.
+                let until = (*until).max(now + chrono::Duration::seconds(1));
+                tracing::warn!(error = %e, %until, "account paused until the limit resets");
                 job.state = not_acted;
-                job.next_attempt_at = *until;
+                job.next_attempt_at = until;
                 // A limit is not the job's fault: it does not spend an attempt.
                 if claimed {
                     job.attempts = job.attempts.saturating_sub(1);
                 }
-                account.paused_until = Some(*until);
+                account.paused_until = Some(until);
                 self.store.put_account_state(&account).await?;
             }
             DeliveryError::Transient { .. } => {

@@ -157,6 +157,9 @@ pub(super) fn reset_time(headers: &HeaderMap, now: DateTime<Utc>) -> DateTime<Ut
     header_reset(headers).unwrap_or(now + chrono::Duration::minutes(15))
 }
 
+/// The end of the rate-limit window. The header has whole epoch seconds
+/// (rounded down), so the window really ends up to a second later: waiting
+/// for the second after it avoids a burst of 429s at the boundary.
 fn header_reset(headers: &HeaderMap) -> Option<DateTime<Utc>> {
     headers
         .get("x-rate-limit-reset")?
@@ -165,7 +168,7 @@ fn header_reset(headers: &HeaderMap) -> Option<DateTime<Utc>> {
         .trim()
         .parse::<i64>()
         .ok()
-        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .and_then(|s| DateTime::from_timestamp(s.saturating_add(1), 0))
 }
 
 /// Classify a non-2xx answer.
