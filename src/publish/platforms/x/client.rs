@@ -485,7 +485,8 @@ mod tests {
                 true
             ),
             DeliveryError::RateLimited {
-                until: DateTime::from_timestamp(1_900_000_000, 0).expect("ts"),
+                // The header's whole second, plus one: the window ends within it.
+                until: DateTime::from_timestamp(1_900_000_001, 0).expect("ts"),
                 detail: "x: HTTP 429: Too Many Requests".into()
             }
         );
