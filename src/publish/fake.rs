@@ -125,3 +125,56 @@ impl FakePost {
             || self.title.as_deref().is_some_and(|t| t.contains(marker))
     }
 }
+
+/// A fake's HTTP server task: stops gracefully on [`Serving::shutdown`],
+/// and is aborted when dropped.
+#[derive(Debug)]
+pub struct Serving {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Serving {
+    /// Serve `app` on `listener` until shut down.
+    pub fn start(listener: tokio::net::TcpListener, app: axum::Router) -> Serving {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::warn!(error = %e, "fake platform server stopped");
+            }
+        });
+        Serving {
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stop accepting and wait for the server task (at most 5 s).
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -190,15 +190,8 @@ async fn news_life_cycle_create_update_retract() {
     assert_eq!(retracted["state"], "retracted");
     // Soft removal: still readable, listed as retracted.
     let list: Value = d
-        .http
-        .get(d.url("/api/v1/news?state=retracted"))
-        .bearer_auth(VIEWER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/news?state=retracted", VIEWER_TOKEN)
+        .await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["id"], id.as_str());
     // Editing a retracted item is a conflict.
@@ -229,16 +222,7 @@ async fn acknowledged_news_survives_a_restart_of_the_store() {
     }
     d.stop().await;
     let d = install.start().await;
-    let list: Value = d
-        .http
-        .get(d.url("/api/v1/news?origin=staff"))
-        .bearer_auth(VIEWER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = d.get_json("/api/v1/news?origin=staff", VIEWER_TOKEN).await;
     let mut got: Vec<String> = list["items"]
         .as_array()
         .unwrap()

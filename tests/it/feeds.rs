@@ -499,16 +499,7 @@ async fn upstream_sources_flow_into_their_channel_and_report_health() {
             .any(|i| i.link() == Some("https://rop.example.om/news.aspx?id=1188&lang=ar")),
         "relative link resolved against the feed URL"
     );
-    let sources: Value = d
-        .http
-        .get(d.url("/api/v1/sources"))
-        .bearer_auth(VIEWER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sources: Value = d.get_json("/api/v1/sources", VIEWER_TOKEN).await;
     let rop = sources
         .as_array()
         .unwrap()

@@ -146,6 +146,19 @@ impl Daemon {
         format!("{}{p}", self.base)
     }
 
+    /// GET `path` with a bearer token and decode the JSON answer.
+    pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_news(&self, body: serde_json::Value) -> reqwest::Response {
         self.http
             .post(self.url("/api/v1/news"))

@@ -79,15 +79,11 @@ pub async fn install_with_fakes() -> (Install, Fakes) {
 
 impl Daemon {
     pub async fn deliveries(&self, id: &str) -> Vec<Value> {
-        self.http
-            .get(self.url(&format!("/api/v1/news/{id}/deliveries")))
-            .bearer_auth(VIEWER_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        serde_json::from_value(
+            self.get_json(&format!("/api/v1/news/{id}/deliveries"), VIEWER_TOKEN)
+                .await,
+        )
+        .unwrap()
     }
 
     /// Wait on the deliverer's progress signal until `pred` holds for the
@@ -311,16 +307,7 @@ async fn a_rate_limit_pauses_the_account_until_its_reset() {
         "did not wait for the reset"
     );
     assert_eq!(count(&fakes.x.posts(), &link), 1);
-    let accounts: Value = d
-        .http
-        .get(d.url("/api/v1/accounts"))
-        .bearer_auth(VIEWER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let accounts: Value = d.get_json("/api/v1/accounts", VIEWER_TOKEN).await;
     let xa = accounts
         .as_array()
         .unwrap()
@@ -404,16 +391,7 @@ async fn a_revoked_grant_parks_the_account_without_a_retry_storm() {
                 .any(|j| j["account_id"] == "x-ar" && j["last_error_class"] == "reauthorize")
     })
     .await;
-    let accounts: Value = d
-        .http
-        .get(d.url("/api/v1/accounts"))
-        .bearer_auth(VIEWER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let accounts: Value = d.get_json("/api/v1/accounts", VIEWER_TOKEN).await;
     let xa = accounts
         .as_array()
         .unwrap()
@@ -437,15 +415,8 @@ async fn a_revoked_grant_parks_the_account_without_a_retry_storm() {
     assert_eq!(fakes.x.token_refreshes(), refreshes, "no retry storm");
     assert_eq!(fakes.x.accepted(), 0);
     let jobs: Value = d
-        .http
-        .get(d.url("/api/v1/outbox?account=x-ar"))
-        .bearer_auth(VIEWER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/outbox?account=x-ar", VIEWER_TOKEN)
+        .await;
     assert_eq!(jobs.as_array().unwrap().len(), 4);
     assert!(
         jobs.as_array()
@@ -559,15 +530,8 @@ async fn preview_shows_what_each_account_would_post() {
         .create(json!({"title": {"ar": "معاينة"}, "published_at": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339()}))
         .await;
     let p: Value = d
-        .http
-        .get(d.url(&format!("/api/v1/news/{id}/preview")))
-        .bearer_auth(VIEWER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/news/{id}/preview"), VIEWER_TOKEN)
+        .await;
     let x = p
         .as_array()
         .unwrap()

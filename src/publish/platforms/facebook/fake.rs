@@ -42,8 +42,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// Which rate-limit answer a `Fault::RateLimit` produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +85,7 @@ impl Shared {
 pub struct FakeFacebook {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: crate::publish::fake::Serving,
 }
 
 impl std::fmt::Debug for FakeFacebook {
@@ -126,20 +123,11 @@ impl FakeFacebook {
             page_cap: AtomicUsize::new(100),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!("fake facebook: {e}");
-            }
-        });
+        let server = crate::publish::fake::Serving::start(listener, app);
         Ok(FakeFacebook {
             shared,
             addr,
-            stop: Some(stop),
-            task: Some(task),
+            server,
         })
     }
 
@@ -241,28 +229,7 @@ impl FakeFacebook {
 
     /// Stop serving and wait for the server task (at most 5 s).
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-            {
-                task.abort();
-            }
-        }
-    }
-}
-
-impl Drop for FakeFacebook {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+        self.server.shutdown().await;
     }
 }
 

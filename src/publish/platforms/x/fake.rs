@@ -46,8 +46,7 @@ const TOO_LONG: &str = "Your Tweet text is too long. For more information on how
 pub struct FakeX {
     inner: Arc<Inner>,
     base_url: url::Url,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    server: crate::publish::fake::Serving,
 }
 
 #[derive(Debug)]
@@ -140,19 +139,11 @@ impl FakeX {
         let addr: SocketAddr = listener.local_addr()?;
         let base_url = url::Url::parse(&format!("http://{addr}/"))
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let server = crate::publish::fake::Serving::start(listener, app);
         Ok(FakeX {
             inner,
             base_url,
-            stop: Some(stop),
-            task: Some(task),
+            server,
         })
     }
 
@@ -269,23 +260,7 @@ impl FakeX {
 
     /// Stop serving and wait for the server task.
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for FakeX {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+        self.server.shutdown().await;
     }
 }
 

@@ -35,7 +35,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::task::JoinHandle;
 use url::Url;
 
 /// Quota units of `videos.insert` (quota calculator).
@@ -134,8 +133,7 @@ impl Shared {
 #[derive(Debug)]
 pub struct FakeYoutube {
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: crate::publish::fake::Serving,
 }
 
 /// A Google error envelope response.
@@ -267,19 +265,8 @@ impl FakeYoutube {
             .route("/media/{name}", get(media))
             .layer(DefaultBodyLimit::disable())
             .with_state(shared.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-        Ok(FakeYoutube {
-            shared,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        let server = crate::publish::fake::Serving::start(listener, app);
+        Ok(FakeYoutube { shared, server })
     }
 
     fn url(&self, path: &str) -> Url {
@@ -417,23 +404,7 @@ impl FakeYoutube {
 
     /// Stop serving and wait for the server task.
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for FakeYoutube {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+        self.server.shutdown().await;
     }
 }
 
