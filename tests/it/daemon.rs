@@ -319,3 +319,98 @@ fn the_sandbox_runs_the_whole_loop_offline() {
     assert!(stdout.contains("All deliveries finished"), "{stdout}");
     assert!(!stdout.contains("dead"), "{stdout}");
 }
+
+// The fakes live in this test's runtime; the CLI calls block a thread, so
+// the fakes need another one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_accounts_and_preview_from_the_cli() {
+    use musharaka::publish::fake::{Fault, Target};
+    let (install, fakes) = crate::outbox::install_with_fakes().await;
+    fakes
+        .x
+        .faults()
+        .inject(Target::Publish, Fault::ServerError(400), 1);
+    let p = Process::spawn(&install);
+    let cfg = install.config.to_str().unwrap().to_string();
+    let url = format!("http://{}", p.addr);
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_musharaka"))
+            .args(args)
+            .args(["--config", &cfg, "--url", &url])
+            .env("MUSHARAKA_TOKEN", ADMIN_TOKEN)
+            .output()
+            .unwrap()
+    };
+    let out = cli(&["news", "add", "--title-ar", "خبر من سطر الأوامر للنشر"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout)
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    let jobs = |pred: &dyn Fn(&[serde_json::Value]) -> bool| -> Vec<serde_json::Value> {
+        let started = Instant::now();
+        loop {
+            let out = cli(&["outbox", "list", "--item", &id, "--json"]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+            if pred(&v) {
+                return v;
+            }
+            assert!(started.elapsed() < Duration::from_secs(15), "{v:#?}");
+            // Another process: nothing to wait on but its answers.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let v = jobs(&|v| {
+        v.iter()
+            .any(|j| j["account_id"] == "x-ar" && j["state"] == "dead")
+            && v.iter()
+                .any(|j| j["account_id"] == "facebook-ar" && j["state"] == "posted")
+    });
+    let dead = v.iter().find(|j| j["account_id"] == "x-ar").unwrap();
+    let posted = v.iter().find(|j| j["account_id"] == "facebook-ar").unwrap();
+    let out = cli(&["outbox", "retry", dead["id"].as_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    jobs(&|v| {
+        v.iter()
+            .any(|j| j["account_id"] == "x-ar" && j["state"] == "posted")
+    });
+    // A posted job cannot be cancelled.
+    let out = cli(&["outbox", "cancel", posted["id"].as_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("409"));
+    let out = cli(&["outbox", "list", "--state", "posted"]);
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listed.contains("x-ar") && listed.contains("https://x.com/i/web/status/"),
+        "{listed}"
+    );
+    let out = cli(&["accounts", "list"]);
+    let accounts = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        accounts.lines().any(|l| l.starts_with("x-ar\tx\tar\tok")),
+        "{accounts}"
+    );
+    let out = cli(&["preview", &id]);
+    let preview = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        preview.contains("── x-ar (x)") && preview.contains("خبر من سطر الأوامر للنشر"),
+        "{preview}"
+    );
+    assert!(preview.contains("skipped: no video"), "{preview}");
+    assert_eq!(fakes.x.accepted(), 1);
+    assert_eq!(fakes.fb.accepted(), 1);
+}
