@@ -158,14 +158,12 @@ pub async fn start(
     .map_err(|e| AppError::Fetch(e.to_string()))?;
     let plan_config = config.clone();
     let plan_wake = deliverer.clone();
-    let poller = poller.with_planner(Arc::new(move |item| {
-        let jobs =
-            crate::publish::outbox::jobs_for_new_item(&plan_config, item, chrono::Utc::now());
-        if !jobs.is_empty() {
-            plan_wake.wake();
-        }
-        jobs
-    }));
+    let poller = poller.with_planner(crate::sources::upstream::poll::JobPlanner {
+        plan: Arc::new(move |item| {
+            crate::publish::outbox::jobs_for_new_item(&plan_config, item, chrono::Utc::now())
+        }),
+        stored: Arc::new(move || plan_wake.wake()),
+    });
     Arc::new(poller).spawn(&tracker, token.clone());
     deliverer.clone().spawn(&tracker, token.clone());
     tracker.spawn(renderer.run(changed, token.clone()));

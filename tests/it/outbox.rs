@@ -549,3 +549,57 @@ async fn preview_shows_what_each_account_would_post() {
     assert!(yt["skipped"].as_str().unwrap().contains("video"));
     d.stop().await;
 }
+
+#[tokio::test]
+async fn entries_of_a_cross_posting_source_are_posted_and_others_are_not() {
+    let (install, fakes) = install_with_fakes().await;
+    for f in ["moh-ar.rss", "rop-ar-messy.rss"] {
+        std::fs::copy(
+            format!("{}/tests/fixtures/upstream/{f}", env!("CARGO_MANIFEST_DIR")),
+            install.path(&format!("feeds/{f}")),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        install.path("feeds/ministries.toml"),
+        r#"
+id = "ministries-ar"
+language = "ar"
+title = "الوزارات"
+description = "أخبار الوزارات"
+site_link = "https://portal.example.om/ar/ministries"
+[[sources]]
+id = "moh-ar"
+file = "moh-ar.rss"
+cross_post = true
+[[sources]]
+id = "rop-ar"
+file = "rop-ar-messy.rss"
+"#,
+    )
+    .unwrap();
+    let d = install.start().await;
+    let mut rx = d.running.state.deliverer.progress();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    // moh-ar has three entries; rop-ar's two are not cross-posted.
+    while fakes.x.accepted() < 3 || fakes.fb.accepted() < 3 {
+        tokio::time::timeout_at(deadline, rx.changed())
+            .await
+            .expect("the source's entries were not posted")
+            .unwrap();
+    }
+    let jobs = d
+        .get_json("/api/v1/outbox?account=x-ar", VIEWER_TOKEN)
+        .await;
+    assert_eq!(jobs.as_array().unwrap().len(), 3, "{jobs:#}");
+    let texts: Vec<String> = fakes.x.posts().into_iter().map(|p| p.text).collect();
+    assert!(
+        texts.iter().any(|t| t.contains("إطلاق خدمة حجز المواعيد")),
+        "{texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("رخص القيادة")),
+        "{texts:?}"
+    );
+    d.stop().await;
+}

@@ -191,8 +191,15 @@ pub struct Poller {
     planner: JobPlanner,
 }
 
-/// Makes the outbox jobs of a new upstream item.
-pub type JobPlanner = Arc<dyn Fn(&NewsItem) -> Vec<Job> + Send + Sync>;
+/// Makes the outbox jobs of a new upstream item (`plan`), and is told when
+/// such jobs were stored (`stored`), to wake the deliverers.
+#[derive(Clone)]
+pub struct JobPlanner {
+    /// The jobs a new item needs.
+    pub plan: Arc<dyn Fn(&NewsItem) -> Vec<Job> + Send + Sync>,
+    /// Called after jobs were stored with their item.
+    pub stored: Arc<dyn Fn() + Send + Sync>,
+}
 
 impl fmt::Debug for Poller {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -229,7 +236,10 @@ impl Poller {
             jitter: Arc::new(full_jitter),
             locks,
             reports: None,
-            planner: Arc::new(|_| Vec::new()),
+            planner: JobPlanner {
+                plan: Arc::new(|_| Vec::new()),
+                stored: Arc::new(|| {}),
+            },
         })
     }
 
@@ -487,9 +497,16 @@ impl Poller {
         let seen = u32::try_from(parsed.entries.len() + parsed.skipped.len() + parsed.duplicates)
             .unwrap_or(u32::MAX);
         for item in parsed.entries {
-            let jobs = (self.planner)(&item);
+            let jobs = (self.planner.plan)(&item);
+            let planned = !jobs.is_empty();
             match self.store.upsert_upstream(item, jobs).await {
-                Ok((Upsert::Inserted, _)) => stored.inserted += 1,
+                Ok((Upsert::Inserted, _)) => {
+                    stored.inserted += 1;
+                    // Wake the deliverers once the jobs are stored, not before.
+                    if planned {
+                        (self.planner.stored)();
+                    }
+                }
                 Ok((Upsert::Updated, _)) => stored.updated += 1,
                 Ok((Upsert::Unchanged, _)) => stored.unchanged += 1,
                 Err(e) => {
