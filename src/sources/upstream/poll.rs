@@ -191,12 +191,15 @@ pub struct Poller {
     planner: JobPlanner,
 }
 
+/// The jobs a new upstream item needs.
+pub type PlanFn = Arc<dyn Fn(&NewsItem) -> Vec<Job> + Send + Sync>;
+
 /// Makes the outbox jobs of a new upstream item (`plan`), and is told when
 /// such jobs were stored (`stored`), to wake the deliverers.
 #[derive(Clone)]
 pub struct JobPlanner {
     /// The jobs a new item needs.
-    pub plan: Arc<dyn Fn(&NewsItem) -> Vec<Job> + Send + Sync>,
+    pub plan: PlanFn,
     /// Called after jobs were stored with their item.
     pub stored: Arc<dyn Fn() + Send + Sync>,
 }
