@@ -199,6 +199,15 @@ pub fn v3_config() -> &'static TwitterTextConfig {
 
 /// X's weighted length of `text` under the v3 rules (what
 /// `musharaka text-length --platform x` prints). At most 280 is postable.
+///
+/// Arabic letters weigh 1, a URL always 23, an emoji sequence 2:
+///
+/// ```
+/// use musharaka::publish::text::x_length;
+/// assert_eq!(x_length("مرحبا"), 5);
+/// assert_eq!(x_length("https://omanportal.gov.om/ar/news/2026/12/01/a-long-path"), 23);
+/// assert_eq!(x_length("👩‍👩‍👧"), 2);
+/// ```
 pub fn x_length(text: &str) -> usize {
     weighted_length(text, v3_config()).weighted_length
 }
