@@ -612,12 +612,36 @@ impl Config {
             t.validate(path, &format!("auth.tokens[{i}]"), &mut problems);
         }
         let accounts = validate_accounts(path, &file.accounts, &mut problems);
-        if file.publish.max_attempts == 0 {
-            problems.push(Problem {
-                file: path.to_path_buf(),
-                key: "publish.max_attempts".into(),
-                message: "must be at least 1".into(),
-            });
+        let publish_problems = [
+            (
+                file.publish.max_attempts == 0,
+                "publish.max_attempts",
+                "must be at least 1",
+            ),
+            (
+                file.publish.backoff_base.is_zero(),
+                "publish.backoff_base",
+                "must be greater than 0",
+            ),
+            (
+                file.publish.backoff_max < file.publish.backoff_base,
+                "publish.backoff_max",
+                "must not be shorter than backoff_base",
+            ),
+            (
+                file.publish.timeout.is_zero() || file.publish.connect_timeout.is_zero(),
+                "publish.timeout",
+                "timeouts must be greater than 0",
+            ),
+        ];
+        for (bad, key, message) in publish_problems {
+            if bad {
+                problems.push(Problem {
+                    file: path.to_path_buf(),
+                    key: key.into(),
+                    message: message.into(),
+                });
+            }
         }
         let feeds_dir = resolve(&file.feeds_dir);
         let (channels, sources) = load_channels(&feeds_dir, &public_base_url, &mut problems);

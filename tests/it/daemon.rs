@@ -61,7 +61,10 @@ sources = ["missing-source"]
 "#,
             ),
         ],
-        "[fetch]\nmax_body_bytes = 0\n",
+        "[fetch]\nmax_body_bytes = 0\n[publish]\nbackoff_base = \"0s\"\n\
+         [[accounts]]\nid = \"fb\"\nplatform = \"facebook\"\nlanguage = \"ar\"\n\
+         template = \"{title} {nope}\"\n\
+         [accounts.settings]\npage_token = { env = \"NOPE\", file = \"x\" }\n",
     );
     let cfg = install.config.to_str().unwrap();
     let out = musharaka(&["check", "--config", cfg]);
@@ -69,6 +72,10 @@ sources = ["missing-source"]
     let err = String::from_utf8_lossy(&out.stderr);
     for expected in [
         "musharaka.toml: fetch.max_body_bytes: must be greater than 0",
+        "musharaka.toml: publish.backoff_base: must be greater than 0",
+        "musharaka.toml: accounts[0].template:",
+        "musharaka.toml: accounts[0].settings.page_id",
+        "musharaka.toml: accounts[0].settings.page_token",
         "bad-a.toml: id: `Bad Id` is not a valid id",
         "bad-a.toml: title: must not be empty",
         "bad-a.toml: sources[0].url: unsupported scheme `gopher`",
