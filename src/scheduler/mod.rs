@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Re-renders the channels of the configuration.
 #[derive(Debug, Clone)]
@@ -116,7 +117,8 @@ impl Renderer {
     /// Render on every change and at every embargo deadline until `token` is cancelled.
     pub async fn run(self, changed: Arc<Notify>, token: CancellationToken) {
         loop {
-            let next = match self.render_all().await {
+            let pass = self.render_all().instrument(tracing::info_span!("render"));
+            let next = match pass.await {
                 Ok(next) => next,
                 Err(e) => {
                     tracing::error!(error = %e, "render pass failed; retrying in 5s");
