@@ -511,7 +511,27 @@ pub async fn news(action: NewsAction, conn: Connection) -> Result<(), CliError> 
                 author: a.author,
                 published_at: a.at,
             };
-            let text = client.send(client.http.post(url("")).json(&input)).await?;
+            // One key for every attempt: a retry after a lost answer cannot
+            // create (and cross-post) the item twice.
+            let key = uuid::Uuid::new_v4().to_string();
+            let mut attempt = 0u64;
+            let text = loop {
+                attempt += 1;
+                let req = client
+                    .http
+                    .post(url(""))
+                    .header("Idempotency-Key", &key)
+                    .json(&input);
+                match client.send(req).await {
+                    Err(CliError::Remote(m))
+                        if attempt < 3 && (m.starts_with("cannot reach") || m.starts_with('5')) =>
+                    {
+                        eprintln!("musharaka: {m}; retrying");
+                        tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+                    }
+                    r => break r?,
+                }
+            };
             let v: NewsView = decode(&text)?;
             println!(
                 "{}\t{}\t{}",

@@ -47,7 +47,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound("no such item".into()),
-            StoreError::Conflict => ApiError::Conflict,
+            StoreError::Conflict | StoreError::Replayed(_) => ApiError::Conflict,
             other => ApiError::Internal(other.to_string()),
         }
     }

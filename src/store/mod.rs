@@ -49,6 +49,9 @@ pub enum StoreError {
     /// A concurrent writer changed the record first.
     #[error("conflict: the record changed concurrently")]
     Conflict,
+    /// The idempotency key was used before, for this item.
+    #[error("idempotency key already used for item {0}")]
+    Replayed(ItemId),
 }
 
 /// What an upstream upsert did.
@@ -85,6 +88,15 @@ pub trait NewsRepo: Send + Sync {
     ) -> Result<(Upsert, NewsItem), StoreError>;
     /// Store a new item with its outbox jobs, in one transaction.
     async fn insert_news_with_jobs(&self, item: &NewsItem, jobs: &[Job]) -> Result<(), StoreError>;
+    /// Like [`NewsRepo::insert_news_with_jobs`], under an idempotency key:
+    /// when the key was used before, nothing is written and the item created
+    /// then is returned (`Some`); `None` means this call created `item`.
+    async fn create_news(
+        &self,
+        item: &NewsItem,
+        jobs: &[Job],
+        idempotency_key: &str,
+    ) -> Result<Option<NewsItem>, StoreError>;
     /// Replace an item (as [`NewsRepo::update_news`]) and write `jobs` (new
     /// ones, or changes of stored ones at their next revision) in one transaction.
     async fn update_news_with_jobs(&self, item: &NewsItem, jobs: &[Job]) -> Result<(), StoreError>;

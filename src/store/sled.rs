@@ -12,6 +12,7 @@
 //! - `outbox_by_item`: item id ‖ job id → (); the jobs of an item.
 //! - `accounts`: account id → JSON [`AccountState`].
 //! - `yt_uploads`: job id → JSON [`UploadSession`] (resumable YouTube uploads).
+//! - `idempotency`: staff idempotency key → item id (created together with the item).
 //!
 //! All sled calls run on the blocking pool; every write is followed by a
 //! flush before the method returns.
@@ -40,6 +41,7 @@ const OUTBOX: &str = "outbox";
 const OUTBOX_BY_ITEM: &str = "outbox_by_item";
 const ACCOUNTS: &str = "accounts";
 const YT_UPLOADS: &str = "yt_uploads";
+const IDEMPOTENCY: &str = "idempotency";
 const VERSION_KEY: &[u8] = b"schema_version";
 
 /// The sled store.
@@ -55,6 +57,7 @@ pub struct SledStore {
     outbox_by_item: sled::Tree,
     accounts: sled::Tree,
     yt_uploads: sled::Tree,
+    idempotency: sled::Tree,
     version: u32,
 }
 
@@ -197,6 +200,7 @@ impl SledStore {
             outbox_by_item: db.open_tree(OUTBOX_BY_ITEM).map_err(backend)?,
             accounts: db.open_tree(ACCOUNTS).map_err(backend)?,
             yt_uploads: db.open_tree(YT_UPLOADS).map_err(backend)?,
+            idempotency: db.open_tree(IDEMPOTENCY).map_err(backend)?,
             db,
             version: SCHEMA_VERSION,
         };
@@ -278,12 +282,23 @@ impl SledStore {
         self.write_item_with_jobs(item, old, &[])
     }
 
-    /// Write an item, its indexes and outbox jobs in one transaction.
     fn write_item_with_jobs(
         &self,
         item: &NewsItem,
         old: Option<&NewsItem>,
         jobs: &[Job],
+    ) -> Result<(), StoreError> {
+        self.write_item_full(item, old, jobs, None)
+    }
+
+    /// Write an item, its indexes, outbox jobs and idempotency key in one
+    /// transaction. A key used before aborts with [`StoreError::Replayed`].
+    fn write_item_full(
+        &self,
+        item: &NewsItem,
+        old: Option<&NewsItem>,
+        jobs: &[Job],
+        idempotency_key: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         let val = encode(item)?;
         let encoded_jobs = encode_jobs(jobs)?;
@@ -304,8 +319,23 @@ impl SledStore {
             &self.by_origin,
             &self.outbox,
             &self.outbox_by_item,
+            &self.idempotency,
         )
-            .transaction(|(news, by_pub, by_origin, outbox, by_item)| {
+            .transaction(|(news, by_pub, by_origin, outbox, by_item, idem)| {
+                if let Some(k) = idempotency_key {
+                    if let Some(prev) = idem.get(k)? {
+                        let prev = Uuid::from_slice(&prev).map_err(|e| {
+                            ConflictableTransactionError::Abort(StoreError::Corrupt {
+                                tree: IDEMPOTENCY,
+                                detail: e.to_string(),
+                            })
+                        })?;
+                        return Err(ConflictableTransactionError::Abort(StoreError::Replayed(
+                            ItemId(prev),
+                        )));
+                    }
+                    idem.insert(k, id.as_slice())?;
+                }
                 // Optimistic concurrency: the stored revision must be the
                 // one the caller read (or absent for a new item).
                 let current_rev = match news.get(&id)? {
@@ -411,6 +441,25 @@ impl NewsRepo for SledStore {
         let jobs = jobs.to_vec();
         self.blocking(move |s| s.write_item_with_jobs(&item, None, &jobs))
             .await
+    }
+
+    async fn create_news(
+        &self,
+        item: &NewsItem,
+        jobs: &[Job],
+        idempotency_key: &str,
+    ) -> Result<Option<NewsItem>, StoreError> {
+        let item = item.clone();
+        let jobs = jobs.to_vec();
+        let key = idempotency_key.as_bytes().to_vec();
+        self.blocking(
+            move |s| match s.write_item_full(&item, None, &jobs, Some(&key)) {
+                Ok(()) => Ok(None),
+                Err(StoreError::Replayed(id)) => s.get_sync(id),
+                Err(e) => Err(e),
+            },
+        )
+        .await
     }
 
     async fn update_news_with_jobs(&self, item: &NewsItem, jobs: &[Job]) -> Result<(), StoreError> {

@@ -264,3 +264,30 @@ async fn metrics_count_requests_by_route_and_status() {
     assert_eq!(ready.status(), 200);
     d.stop().await;
 }
+
+#[tokio::test]
+async fn a_retried_create_with_the_same_idempotency_key_creates_one_item() {
+    let install = Install::standard();
+    let d = install.start().await;
+    let post = |token: &'static str, key: &'static str| {
+        d.http
+            .post(d.url("/api/v1/news"))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&json!({"title": {"ar": "خبر يعاد إرساله"}}))
+            .send()
+    };
+    let first = post(EDITOR_TOKEN, "k-1").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = post(EDITOR_TOKEN, "k-1").await.unwrap();
+    assert_eq!(again.status(), 200, "a replay does not create");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first["id"], again["id"]);
+    // Keys belong to one staff member; a new key creates a new item.
+    assert_eq!(post(ADMIN_TOKEN, "k-1").await.unwrap().status(), 201);
+    assert_eq!(post(EDITOR_TOKEN, "k-2").await.unwrap().status(), 201);
+    let list = d.get_json("/api/v1/news", VIEWER_TOKEN).await;
+    assert_eq!(list["total"], 3);
+    d.stop().await;
+}

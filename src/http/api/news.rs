@@ -146,10 +146,14 @@ async fn write_with_jobs(
     Err(ApiError::Conflict)
 }
 
-/// `POST /api/v1/news`
+/// `POST /api/v1/news`. With an `Idempotency-Key` header, a repeated
+/// request (a client retrying after a lost answer) returns the item the first
+/// one created, with `200 OK`, instead of creating — and cross-posting — it
+/// twice.
 pub async fn create(
     State(state): State<Arc<AppState>>,
     staff: Staff,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<NewsInput>,
 ) -> Result<Response, ApiError> {
     staff.require(Permission::NewsWrite)?;
@@ -158,7 +162,31 @@ pub async fn create(
     let item = valid.into_new_item(now);
     let jobs = crate::publish::outbox::jobs_for_new_item(&state.config, &item, now);
     // The item and its outbox jobs are created together.
-    state.store.insert_news_with_jobs(&item, &jobs).await?;
+    match headers.get("idempotency-key") {
+        None => state.store.insert_news_with_jobs(&item, &jobs).await?,
+        Some(k) => {
+            let k = k
+                .to_str()
+                .ok()
+                .filter(|k| !k.is_empty() && k.len() <= 200)
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "Idempotency-Key must be 1 to 200 visible characters".into(),
+                    )
+                })?;
+            // Keys are per staff member.
+            let key = format!("{}\u{0}{k}", staff.name);
+            if let Some(existing) = state.store.create_news(&item, &jobs, &key).await? {
+                tracing::info!(id = %existing.id, staff = %staff.name, "news create replayed (idempotency key)");
+                let location = format!("/api/v1/news/{}", existing.id);
+                let mut resp = with_etag(StatusCode::OK, existing, now);
+                if let Ok(v) = HeaderValue::from_str(&location) {
+                    resp.headers_mut().insert(header::LOCATION, v);
+                }
+                return Ok(resp);
+            }
+        }
+    }
     state.deliverer.wake();
     state
         .metrics
