@@ -421,3 +421,32 @@ async fn outbox_accounts_and_preview_from_the_cli() {
     assert_eq!(fakes.x.accepted(), 1);
     assert_eq!(fakes.fb.accepted(), 1);
 }
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    use std::io::Write;
+    let install = Install::standard();
+    let mut p = Process::spawn(&install);
+    // An in-flight request holds the graceful shutdown open: its body never completes.
+    let mut conn = std::net::TcpStream::connect(&p.addr).unwrap();
+    write!(
+        conn,
+        "POST /api/v1/news HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {EDITOR_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    send_signal(p.child.id(), 15);
+    p.next_notify_containing("STOPPING=1");
+    send_signal(p.child.id(), 15);
+    let status = p.child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+}
+
+fn send_signal(pid: u32, sig: i32) {
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
