@@ -73,6 +73,36 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// Open the sled database. sled's lock file is released by its background
+/// flusher a moment after the last handle drops, so a reopen right after a
+/// close (a restart in the same process) waits briefly for it; a lock held
+/// by another process still fails, after two seconds.
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    let mut waited = 0;
+    loop {
+        match sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .open()
+        {
+            Ok(db) => return Ok(db),
+            // sled reports the lock as ErrorKind::Other with this text.
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock") && waited < 40 =>
+            {
+                waited += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => {
+                return Err(StoreError::Backend(format!(
+                    "cannot open {}: {e}",
+                    dir.display()
+                )));
+            }
+        }
+    }
+}
+
 fn origin_key(source_id: &str, entry_key: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(source_id.len() + 1 + entry_key.len());
     k.extend_from_slice(source_id.as_bytes());
@@ -161,11 +191,7 @@ impl SledStore {
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", dir.display())))?;
+        let db = open_db(dir)?;
         let meta = db.open_tree(META).map_err(backend)?;
         let found = match meta.get(VERSION_KEY).map_err(backend)? {
             Some(v) => {
@@ -219,7 +245,7 @@ impl SledStore {
     /// Write a bare v1 store marker, for migration tests.
     #[doc(hidden)]
     pub fn force_schema_version(dir: &Path, version: u32) -> Result<(), StoreError> {
-        let db = sled::open(dir).map_err(backend)?;
+        let db = open_db(dir)?;
         db.open_tree(META)
             .map_err(backend)?
             .insert(VERSION_KEY, &version.to_be_bytes())
@@ -231,7 +257,7 @@ impl SledStore {
     /// Drop the v2 index, as a v1 store would be, for migration tests.
     #[doc(hidden)]
     pub fn downgrade_to_v1_for_test(dir: &Path) -> Result<(), StoreError> {
-        let db = sled::open(dir).map_err(backend)?;
+        let db = open_db(dir)?;
         db.drop_tree(BY_PUBLISHED).map_err(backend)?;
         db.open_tree(META)
             .map_err(backend)?
