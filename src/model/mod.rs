@@ -253,6 +253,22 @@ impl NewsItem {
         self.retracted_at.is_none() && self.published_at <= now
     }
 
+    /// The item's public link: its own `link` when that is an absolute
+    /// http(s) URL, else the daemon's news page `{base}news/{id}`. Feeds
+    /// and social posts both use it, and reconciliation looks for it.
+    pub fn permalink(&self, base: &url::Url) -> String {
+        self.link
+            .as_deref()
+            .and_then(|l| url::Url::parse(l.trim()).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| {
+                base.join(&format!("news/{}", self.id))
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|_| format!("{base}news/{}", self.id))
+            })
+    }
+
     /// The source id for upstream items, `None` for staff items.
     pub fn source_id(&self) -> Option<&str> {
         match &self.origin {

@@ -26,17 +26,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-/// The public link of an item: its own link, else its permalink page.
-pub fn item_link(config: &Config, item: &NewsItem) -> String {
-    item.link.clone().unwrap_or_else(|| {
-        config
-            .public_base_url
-            .join(&format!("news/{}", item.id))
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| format!("{}news/{}", config.public_base_url, item.id))
-    })
-}
-
 /// Compose what `account` posts for `item` (`None`: no title in its language).
 pub fn outgoing(
     config: &Config,
@@ -57,7 +46,7 @@ pub fn outgoing(
         lang: account.lang,
         title,
         summary,
-        link: item_link(config, item),
+        link: item.permalink(&config.public_base_url),
         hashtags: account.hashtags.clone(),
         image: first(MediaKind::Image),
         video: first(MediaKind::Video),

@@ -52,10 +52,7 @@ pub fn http_url(s: &str) -> Option<String> {
 /// The item's permalink: its own link when it is an absolute http(s) URL,
 /// else the daemon's news page `{base_url}news/{id}`.
 pub fn permalink(channel: &Channel, item: &NewsItem) -> String {
-    item.link
-        .as_deref()
-        .and_then(http_url)
-        .unwrap_or_else(|| channel.url(&format!("news/{}", item.id)))
+    item.permalink(&channel.base_url)
 }
 
 /// The guid / entry id: stable across edits, independent of the link.
