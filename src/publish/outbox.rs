@@ -281,7 +281,4 @@ pub struct AccountState {
     /// Since when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needs_reauth_since: Option<DateTime<Utc>>,
-    /// Last delivery (posted) time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_posted_at: Option<DateTime<Utc>>,
 }

@@ -411,16 +411,6 @@ impl Deliverer {
                 ("outcome", if adopted { "adopted" } else { "posted" }),
             ],
         );
-        let mut st = self
-            .store
-            .account_state(&job.account_id)
-            .await?
-            .unwrap_or_else(|| AccountState {
-                id: job.account_id.clone(),
-                ..Default::default()
-            });
-        st.last_posted_at = Some(now);
-        self.store.put_account_state(&st).await?;
         // Retracted while this post was in flight: take it down again.
         let retracted = self
             .store

@@ -315,6 +315,7 @@ async fn a_rate_limit_pauses_the_account_until_its_reset() {
         .find(|a| a["id"] == "x-ar")
         .unwrap();
     assert!(xa["state"]["paused_until"].is_string(), "{xa}");
+    assert!(xa["last_posted_at"].is_string(), "{xa}");
     d.stop().await;
 }
 

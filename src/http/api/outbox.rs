@@ -222,6 +222,8 @@ pub struct AccountView {
     pub enabled: bool,
     /// Runtime state (pause, parking).
     pub state: AccountState,
+    /// The last post made or adopted (from the outbox).
+    pub last_posted_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// `GET /api/v1/accounts`
@@ -230,6 +232,14 @@ pub async fn accounts(
     staff: Staff,
 ) -> Result<axum::Json<Vec<AccountView>>, ApiError> {
     staff.require(Permission::NewsRead)?;
+    let mut last_posted: std::collections::HashMap<String, chrono::DateTime<Utc>> =
+        std::collections::HashMap::new();
+    for j in state.store.all_jobs().await? {
+        if let Some(t) = j.posted_at {
+            let e = last_posted.entry(j.account_id).or_insert(t);
+            *e = (*e).max(t);
+        }
+    }
     let mut out = Vec::new();
     for a in state.config.accounts.values() {
         let st = state
@@ -246,6 +256,7 @@ pub async fn accounts(
             language: a.lang,
             enabled: a.enabled,
             state: st,
+            last_posted_at: last_posted.get(&a.id).copied(),
         });
     }
     Ok(axum::Json(out))
