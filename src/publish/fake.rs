@@ -178,3 +178,20 @@ impl Drop for Serving {
         }
     }
 }
+
+/// Write a fake's secret into `dir/name` and return the account-settings
+/// reference to it (`{ file = "…" }`): the daemon reads fake credentials the
+/// way it reads real ones. Panics when the file cannot be written (test and
+/// sandbox set-up, where that is a broken environment).
+pub fn secret_file(dir: &std::path::Path, name: &str, value: &str) -> toml::Value {
+    let path = dir.join(name);
+    if let Err(e) = std::fs::write(&path, format!("{value}\n")) {
+        panic!("fake platform: cannot write {}: {e}", path.display());
+    }
+    let mut t = toml::Table::new();
+    t.insert(
+        "file".into(),
+        toml::Value::String(path.to_string_lossy().into_owned()),
+    );
+    toml::Value::Table(t)
+}

@@ -197,21 +197,8 @@ impl FakeFacebook {
     ///
     /// Panics when the files cannot be written (test and sandbox set-up).
     pub fn settings(&self, secret_dir: &Path) -> toml::Table {
-        let write = |name: &str, value: &str| {
-            let path = secret_dir.join(name);
-            if let Err(e) = std::fs::write(&path, format!("{value}\n")) {
-                panic!(
-                    "FakeFacebook::settings: cannot write {}: {e}",
-                    path.display()
-                );
-            }
-            let mut r = toml::Table::new();
-            r.insert(
-                "file".into(),
-                toml::Value::String(path.to_string_lossy().into_owned()),
-            );
-            toml::Value::Table(r)
-        };
+        let write =
+            |name: &str, value: &str| crate::publish::fake::secret_file(secret_dir, name, value);
         let mut t = toml::Table::new();
         t.insert("page_id".into(), self.shared.page_id.clone().into());
         t.insert(

@@ -213,16 +213,8 @@ impl FakeX {
     /// staff authorize the app again.
     pub fn settings(&self, secret_dir: &Path, auth: &str) -> toml::Table {
         let _ = std::fs::create_dir_all(secret_dir);
-        let file = |name: &str, value: &str| {
-            let p = secret_dir.join(name);
-            let _ = std::fs::write(&p, format!("{value}\n"));
-            let mut t = toml::Table::new();
-            t.insert(
-                "file".into(),
-                toml::Value::String(p.to_string_lossy().into_owned()),
-            );
-            toml::Value::Table(t)
-        };
+        let file =
+            |name: &str, value: &str| crate::publish::fake::secret_file(secret_dir, name, value);
         let mut t = toml::Table::new();
         if auth == "oauth1" {
             t.insert("auth".into(), "oauth1".into());

@@ -381,20 +381,18 @@ impl FakeYoutube {
     /// Write the secrets into `secret_dir` and return account settings
     /// pointing at this fake (256 KiB chunks).
     pub fn settings(&self, secret_dir: &Path) -> toml::Table {
-        let cs = secret_dir.join("youtube-client-secret");
-        let rt = secret_dir.join("youtube-refresh-token");
-        // Test fixture: a failed write is a broken test environment.
-        std::fs::write(&cs, format!("{}\n", self.shared.client_secret)).unwrap();
-        std::fs::write(&rt, format!("{}\n", self.shared.refresh_token)).unwrap();
-        let file = |p: &Path| {
-            let mut t = toml::Table::new();
-            t.insert("file".into(), p.display().to_string().into());
-            toml::Value::Table(t)
-        };
         let mut t = toml::Table::new();
         t.insert("client_id".into(), self.shared.client_id.clone().into());
-        t.insert("client_secret".into(), file(&cs));
-        t.insert("refresh_token".into(), file(&rt));
+        let file =
+            |name: &str, value: &str| crate::publish::fake::secret_file(secret_dir, name, value);
+        t.insert(
+            "client_secret".into(),
+            file("youtube-client-secret", &self.shared.client_secret),
+        );
+        t.insert(
+            "refresh_token".into(),
+            file("youtube-refresh-token", &self.shared.refresh_token),
+        );
         t.insert("token_url".into(), self.token_url().to_string().into());
         t.insert("upload_base".into(), self.upload_base().to_string().into());
         t.insert("chunk_size".into(), (ALIGN as i64).into());
