@@ -1,6 +1,7 @@
 //! One integration test binary (faster to link than one per file).
 
 mod api;
+mod checkpoint;
 mod crash;
 mod daemon;
 mod feeds;
